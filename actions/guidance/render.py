@@ -1,0 +1,86 @@
+"""Turn an Advice into phone-sized chat messages (text + quick-reply buttons)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from actions.guidance.engine import Advice
+from actions.guidance.kb import KnowledgeBase, Provision, load_kb
+from actions.guidance.script import to_traditional
+
+MAX_MESSAGE_CHARS = 600
+LEGAL_BASIS_PAYLOAD = "/ask_legal_basis"
+
+
+@dataclass
+class OutMessage:
+    text: str
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+
+
+def _label(kb: KnowledgeBase, key: str) -> str:
+    return kb.labels[key]
+
+
+def _quote_line(provision: Provision) -> str:
+    return f"{provision.citation}：“{provision.quote}”"
+
+
+def render_advice(
+    advice: Advice,
+    traditional: bool = False,
+    with_disclaimer: bool = False,
+    kb: Optional[KnowledgeBase] = None,
+) -> List[OutMessage]:
+    """One message: answer, steps, main legal basis with a short quote, where to get help."""
+    kb = kb or load_kb()
+    parts = [advice.answer, *advice.notes]
+    steps = "\n".join(f"{i}. {s}" for i, s in enumerate(advice.steps, 1))
+    parts.append(f"{_label(kb, 'steps_heading')}\n{steps}")
+    if advice.provisions:
+        lead, rest = advice.provisions[0], advice.provisions[1:]
+        basis = f"{_label(kb, 'basis_heading')}{_quote_line(lead)}"
+        if rest:
+            basis += _label(kb, "basis_also") + "、".join(p.citation for p in rest)
+        parts.append(basis)
+    if advice.help:
+        parts.append(_label(kb, "help_heading") + "；".join(f"{h.name} {h.contact}" for h in advice.help))
+    if with_disclaimer:
+        parts.append(_label(kb, "disclaimer"))
+    buttons = []
+    if len(advice.provisions) > 1:
+        buttons.append({"title": _label(kb, "basis_button"), "payload": LEGAL_BASIS_PAYLOAD})
+    if advice.offer:
+        offer = kb.labels.get(f"offer_{advice.offer}")
+        if offer:
+            buttons.append({"title": offer, "payload": f"/{advice.offer}"})
+    return [_localise(OutMessage("\n\n".join(parts), buttons), traditional)]
+
+
+def render_legal_basis(
+    provisions: Sequence[Provision], traditional: bool = False, kb: Optional[KnowledgeBase] = None
+) -> List[OutMessage]:
+    """Every provision with its quote, packed into as few phone-sized messages as fit."""
+    kb = kb or load_kb()
+    messages: List[str] = []
+    current = _label(kb, "basis_full_heading")
+    for provision in provisions:
+        line = f"· {_quote_line(provision)}"
+        if provision.kind in ("self_regulation", "national_standard"):
+            line += _label(kb, "soft_law_note")
+        if len(current) + len(line) + 1 > MAX_MESSAGE_CHARS:
+            messages.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}"
+    messages.append(current)
+    return [_localise(OutMessage(text), traditional) for text in messages]
+
+
+def _localise(message: OutMessage, traditional: bool) -> OutMessage:
+    if not traditional:
+        return message
+    return OutMessage(
+        to_traditional(message.text),
+        [{**b, "title": to_traditional(b["title"])} for b in message.buttons],
+    )

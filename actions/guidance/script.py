@@ -1,0 +1,30 @@
+"""Simplified/Traditional Chinese detection and conversion (OpenCC)."""
+from __future__ import annotations
+
+import functools
+
+from opencc import OpenCC
+
+
+@functools.lru_cache(maxsize=None)
+def _converter(config: str) -> OpenCC:
+    return OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    return _converter("t2s").convert(text) if text else text
+
+
+def to_traditional(text: str) -> str:
+    return _converter("s2t").convert(text) if text else text
+
+
+def is_traditional(text: str) -> bool:
+    """True when the text has more Traditional-only than Simplified-only characters."""
+    if not text:
+        return False
+    simplified = to_simplified(text)
+    traditional = to_traditional(text)
+    trad_only = sum(1 for a, b in zip(text, simplified) if a != b)
+    simp_only = sum(1 for a, b in zip(text, traditional) if a != b)
+    return trad_only > simp_only
