@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from actions.guidance.facts import Facts
-from actions.guidance.kb import HelpChannel, KnowledgeBase, Provision, load_kb
+from actions.guidance.kb import HelpChannel, KnowledgeBase, Provision, Variant, load_kb
 
 MAX_STEPS = 5
+MAX_NOTES = 2  # keeps one phone-sized message when many variants match; earlier variants win
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,28 @@ def _wan(amount: Optional[int]) -> str:
     if amount is None:
         return ""
     if amount >= 10000:
-        return f"{amount / 10000:.2f}".rstrip("0").rstrip(".") + "万元"
+        # exact: rounding would turn 49999 into "5万元" and contradict a "below 5万" rule
+        return f"{amount / 10000:.4f}".rstrip("0").rstrip(".") + "万元"
     return f"{amount}元"
 
 
 def _dedupe(items: Iterable[Any]) -> List[Any]:
     return list(dict.fromkeys(items))
+
+
+def _merge_steps(base: Tuple[str, ...], matched: List[Variant]) -> List[str]:
+    """Variant steps go first, or in place of the base step they replace."""
+    front: List[str] = []
+    slots: Dict[int, List[str]] = {}
+    for variant in matched:
+        if variant.replaces:
+            slots.setdefault(variant.replaces, []).extend(variant.steps)
+        else:
+            front.extend(variant.steps)
+    merged = list(front)
+    for number, step in enumerate(base, 1):
+        merged.extend(slots.get(number, [step]))
+    return merged
 
 
 def _known_bank(facts: Facts, kb: KnowledgeBase) -> Facts:
@@ -93,8 +110,8 @@ def advise(intent: str, facts: Facts, kb: Optional[KnowledgeBase] = None) -> Adv
     values = template_values(facts, kb)
 
     answer = next((v.answer for v in matched if v.answer), guidance.answer)
-    notes = [v.note for v in matched if v.note]
-    steps = _dedupe([s for v in matched for s in v.steps] + list(guidance.steps))[:MAX_STEPS]
+    notes = [v.note for v in matched if v.note][:MAX_NOTES]
+    steps = _dedupe(_merge_steps(guidance.steps, matched))[:MAX_STEPS]
     provision_ids = _dedupe([p for v in matched for p in v.provisions] + list(guidance.provisions))
     help_ids = _dedupe(list(guidance.help) + [h for v in matched for h in v.help])
 

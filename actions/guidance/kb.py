@@ -91,6 +91,7 @@ class Variant:
     steps: Tuple[str, ...] = ()
     provisions: Tuple[str, ...] = ()
     help: Tuple[str, ...] = ()
+    replaces: Optional[int] = None  # 1-based base step that this variant's steps stand in for
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Guidance:
     help: Tuple[str, ...]
     variants: Tuple[Variant, ...] = ()
     offer: Optional[str] = None
+    title: Optional[str] = None  # short topic name for clarification buttons
 
 
 @dataclass(frozen=True)
@@ -197,20 +199,32 @@ def _variant(entry: Mapping[str, Any], intent: str) -> Variant:
         steps=_tuple(entry.get("steps")),
         provisions=_tuple(entry.get("provisions")),
         help=_tuple(entry.get("help")),
+        replaces=entry.get("replaces"),
     )
+
+
+def _check_replaces(variant: Variant, steps: Tuple[str, ...], where: str) -> Variant:
+    if variant.replaces is None:
+        return variant
+    number = variant.replaces
+    if not variant.steps or isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(steps):
+        raise KnowledgeBaseError(f"{where}:{variant.id}: 'replaces' must name a base step (1..{len(steps)}) and the variant needs steps")
+    return variant
 
 
 def _guidance(intent: str, entry: Mapping[str, Any]) -> Guidance:
     where = f"guidance.yml:{intent}"
     _require(entry, ["answer", "steps", "provisions", "help"], where)
+    steps = _tuple(entry["steps"])
     return Guidance(
         intent=intent,
         answer=entry["answer"],
-        steps=_tuple(entry["steps"]),
+        steps=steps,
         provisions=_tuple(entry["provisions"]),
         help=_tuple(entry["help"]),
-        variants=tuple(_variant(v, intent) for v in entry.get("variants") or []),
+        variants=tuple(_check_replaces(_variant(v, intent), steps, where) for v in entry.get("variants") or []),
         offer=entry.get("offer"),
+        title=entry.get("title"),
     )
 
 

@@ -9,6 +9,8 @@ from actions.guidance.kb import KnowledgeBase, Provision, load_kb
 from actions.guidance.script import to_traditional
 
 MAX_MESSAGE_CHARS = 600
+MAX_ALSO_CITED = 4  # further citations in an answer; the basis button lists them all
+SOFT_KINDS = ("self_regulation", "national_standard")
 LEGAL_BASIS_PAYLOAD = "/ask_legal_basis"
 
 
@@ -22,8 +24,28 @@ def _label(kb: KnowledgeBase, key: str) -> str:
     return kb.labels[key]
 
 
-def _quote_line(provision: Provision) -> str:
-    return f"{provision.citation}：“{provision.quote}”"
+def _soft_note(kb: KnowledgeBase, provision: Provision) -> str:
+    """Self-regulation and GB/T standards must never pass for law."""
+    return _label(kb, "soft_law_note") if provision.kind in SOFT_KINDS else ""
+
+
+def _citation(kb: KnowledgeBase, provision: Provision) -> str:
+    return provision.citation + _soft_note(kb, provision)
+
+
+def _quote_line(kb: KnowledgeBase, provision: Provision) -> str:
+    return f"{provision.citation}：“{provision.quote}”{_soft_note(kb, provision)}"
+
+
+def _grouped_citations(kb: KnowledgeBase, provisions: Sequence[Provision]) -> str:
+    """《解释》第九条、第六条 rather than repeating the instrument for each article."""
+    parts: List[str] = []
+    previous: Optional[Provision] = None
+    for provision in provisions:
+        same = previous is not None and previous.short_name == provision.short_name and previous.article and provision.article
+        parts.append(provision.article + _soft_note(kb, provision) if same else _citation(kb, provision))
+        previous = provision
+    return "、".join(parts)
 
 
 def render_advice(
@@ -39,9 +61,10 @@ def render_advice(
     parts.append(f"{_label(kb, 'steps_heading')}\n{steps}")
     if advice.provisions:
         lead, rest = advice.provisions[0], advice.provisions[1:]
-        basis = f"{_label(kb, 'basis_heading')}{_quote_line(lead)}"
+        basis = f"{_label(kb, 'basis_heading')}{_quote_line(kb, lead)}"
         if rest:
-            basis += _label(kb, "basis_also") + "、".join(p.citation for p in rest)
+            also = _grouped_citations(kb, rest[:MAX_ALSO_CITED])
+            basis += _label(kb, "basis_also") + also + (_label(kb, "basis_etc") if len(rest) > MAX_ALSO_CITED else "")
         parts.append(basis)
     if advice.help:
         parts.append(_label(kb, "help_heading") + "；".join(f"{h.name} {h.contact}" for h in advice.help))
@@ -65,9 +88,7 @@ def render_legal_basis(
     messages: List[str] = []
     current = _label(kb, "basis_full_heading")
     for provision in provisions:
-        line = f"· {_quote_line(provision)}"
-        if provision.kind in ("self_regulation", "national_standard"):
-            line += _label(kb, "soft_law_note")
+        line = f"· {_quote_line(kb, provision)}"
         if len(current) + len(line) + 1 > MAX_MESSAGE_CHARS:
             messages.append(current)
             current = line
@@ -84,3 +105,25 @@ def _localise(message: OutMessage, traditional: bool) -> OutMessage:
         to_traditional(message.text),
         [{**b, "title": to_traditional(b["title"])} for b in message.buttons],
     )
+
+
+def split_for_phone(text: str, limit: int = MAX_MESSAGE_CHARS) -> List[str]:
+    """Split a long text at line breaks into chunks of at most `limit` characters."""
+    chunks: List[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single over-long line: hard cut
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        chunks.append(current)
+    return [c for c in chunks if c.strip()]

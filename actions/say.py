@@ -1,0 +1,40 @@
+"""Send texts from the knowledge base in the user's script (Traditional if they write it)."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.guidance.dialogue_kb import load_dialogue
+from actions.guidance.render import split_for_phone
+from actions.guidance.script import to_traditional
+from actions.tracker_facts import wants_traditional
+
+
+def send(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    text: str,
+    buttons: Optional[Sequence[Dict[str, str]]] = None,
+) -> None:
+    """Send text (split to phone size; buttons go with the last piece)."""
+    traditional = wants_traditional(tracker)
+    chunks = split_for_phone(text) or [text]
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        shown: List[Dict[str, str]] = [dict(b) for b in buttons or []] if last else []
+        if traditional:
+            chunk = to_traditional(chunk)
+            for button in shown:
+                button["title"] = to_traditional(button["title"])
+        dispatcher.utter_message(text=chunk, buttons=shown or None)
+
+
+def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, buttons=None, **values: str) -> None:
+    """Send messages[key] from dialogue.yml with its {fields} filled in."""
+    send(dispatcher, tracker, load_dialogue().messages[key].format(**values), buttons)
+
+
+def cancel_button() -> Dict[str, str]:
+    return {"title": load_dialogue().buttons["cancel"], "payload": "/cancel"}

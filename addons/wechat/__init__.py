@@ -1,0 +1,1 @@
+"""Helpers of the WeChat Official Account channel (addons/wechat_channel.py)."""

@@ -1,0 +1,53 @@
+"""Shared fixtures: the real domain and fresh SDK trackers built by a factory."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from rasa_sdk import Tracker  # noqa: E402
+from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def tracker_factory(domain):
+    """Build a tracker whose slots are the domain's, with the given values and last message."""
+
+    def make(
+        text: str = "",
+        intent: str = "",
+        slots: Optional[Dict[str, Any]] = None,
+        entities: Optional[List[Dict[str, Any]]] = None,
+        ranking: Optional[List[Dict[str, Any]]] = None,
+        history: Optional[List[str]] = None,
+    ) -> Tracker:
+        all_slots = {name: None for name in domain["slots"]}
+        all_slots.update(slots or {})
+        latest = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": entities or [],
+            "intent_ranking": ranking or [{"name": intent, "confidence": 1.0}],
+        }
+        events = [{"event": "user", "text": t} for t in (history or [])]
+        events.append({"event": "user", "text": text, "parse_data": latest})
+        return Tracker("test-user", all_slots, latest, events, False, None, {}, "action_listen")
+
+    return make
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()

@@ -1,0 +1,258 @@
+"""The web chat widget end to end in real headless Chromium.
+
+By default the page and the socket.io channel are served by a Sanic app on
+127.0.0.1 with a scripted bot (the channel and the widget are under test). To run
+the conversation test against a real Rasa server started with the channel in
+credentials.yml, set WEBCHAT_BASE_URL (e.g. http://127.0.0.1:5005); optionally
+WEBCHAT_QUESTION, WEBCHAT_EXPECT (text its answer must contain; the answer must
+also carry quick replies) and WEBCHAT_FOLLOW_UP (sent after the reload).
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import pytest
+
+from addons.socketio_channel import PersistentSocketIOInput
+from tests.channels.socketio_harness import (
+    CITATION,
+    PAYLOAD_ANSWERS,
+    QUICK_REPLIES,
+    BackgroundServer,
+    ScriptedBot,
+    make_credentials,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "img" / "widget.png"
+PAGE = "/webhooks/socketio/webchat/"
+REAL_SERVER = os.environ.get("WEBCHAT_BASE_URL", "").rstrip("/")
+QUESTION = os.environ.get("WEBCHAT_QUESTION", "催收的人闯进我家不走，合法吗？")
+EXPECT = os.environ.get("WEBCHAT_EXPECT", CITATION)
+FOLLOW_UP = os.environ.get("WEBCHAT_FOLLOW_UP", "催收说要去我单位闹，怎么办？")
+WAIT = 60 if REAL_SERVER else 10
+HTML_ANSWER = '<img src=x onerror="window.__xss=1">\n第二行 <b>不是粗体</b>'
+
+# Reads the widget's shadow DOM into plain data.
+READ_LOG = """
+const root = document.getElementById('debt-chat-widget').shadowRoot;
+return [...root.querySelectorAll('.log > .row:not(.typing)')].map(row => ({
+  from: row.classList.contains('user') ? 'user' : 'bot',
+  text: [...row.querySelectorAll('.bubble')].map(b => b.textContent).join('\\n\\n'),
+  quick: [...row.querySelectorAll('.quick .reply')].map(b => b.textContent),
+}));
+"""
+STORED_SESSION = """
+const key = Object.keys(localStorage).find(k => k.startsWith('debtchat:') && k.endsWith(':session'));
+return key ? localStorage.getItem(key) : null;
+"""
+
+
+def save_screenshot(driver: Any) -> None:
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    png = driver.get_screenshot_as_png()
+    assert len(png) > 10_000
+    SCREENSHOT.write_bytes(png)
+
+
+@pytest.fixture
+def local_server() -> Iterator[BackgroundServer]:
+    bot = ScriptedBot(delay=0.8, extra={"/html": HTML_ANSWER})
+    channel = PersistentSocketIOInput.from_credentials(make_credentials())
+    with BackgroundServer(channel, bot) as server:
+        yield server
+
+
+class Widget:
+    """The widget on a page, seen the way a person sees it."""
+
+    def __init__(self, driver: Any, timeout: float = WAIT) -> None:
+        self.driver = driver
+        self.timeout = timeout
+
+    def wait(self, condition: Callable[[], Any], what: str, timeout: Optional[float] = None) -> Any:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        return WebDriverWait(self.driver, timeout or self.timeout, poll_frequency=0.1).until(
+            lambda _: condition(), f"timed out waiting for: {what}"
+        )
+
+    def load(self, url: str) -> "Widget":
+        self.driver.get(url)
+        self.wait(lambda: self.driver.execute_script(
+            "const h = document.getElementById('debt-chat-widget');"
+            "return !!(h && h.shadowRoot && !h.shadowRoot.querySelector('.wrap').hidden);"
+        ), "the widget and its stylesheet")
+        return self
+
+    def find(self, css: str) -> Any:
+        from selenium.webdriver.common.by import By
+
+        return self.driver.find_element(By.ID, "debt-chat-widget").shadow_root.find_element(By.CSS_SELECTOR, css)
+
+    def find_all(self, css: str) -> List[Any]:
+        from selenium.webdriver.common.by import By
+
+        return self.driver.find_element(By.ID, "debt-chat-widget").shadow_root.find_elements(By.CSS_SELECTOR, css)
+
+    def is_open(self) -> bool:
+        return self.find(".panel").is_displayed()
+
+    def open(self) -> None:
+        if not self.is_open():
+            self.find(".launcher").click()
+        self.wait(self.is_open, "the chat panel")
+
+    def messages(self) -> List[Dict[str, Any]]:
+        return self.driver.execute_script(READ_LOG)
+
+    def type_and_send(self, text: str) -> None:
+        from selenium.webdriver.common.keys import Keys
+
+        box = self.find("textarea")
+        box.click()
+        box.send_keys(text)
+        box.send_keys(Keys.ENTER)
+
+    def typing_shown(self) -> bool:
+        shown = self.find_all(".typing")
+        return bool(shown) and shown[0].is_displayed()
+
+    def wait_for_bot_after(self, count: int, what: str) -> List[Dict[str, Any]]:
+        """Wait until a bot turn that came after message `count` is complete (typing gone)."""
+        self.wait(
+            lambda: any(m["from"] == "bot" for m in self.messages()[count:]) and not self.typing_shown(),
+            what,
+        )
+        time.sleep(0.3)  # a reply split in parts arrives as several events
+        return self.messages()
+
+
+def test_conversation_quick_reply_and_persistence_across_reload(make_driver, local_server):
+    base = REAL_SERVER or local_server.base_url
+    bot = None if REAL_SERVER else local_server.bot
+    driver = make_driver(390, 844)
+    widget = Widget(driver).load(base + PAGE)
+
+    # On a phone the launcher opens the chat full screen.
+    widget.open()
+    panel = widget.find(".panel").rect
+    assert (panel["x"], panel["y"], panel["width"], panel["height"]) == (0, 0, 390, 844)
+    assert not widget.find(".launcher").is_displayed()
+    assert widget.find("textarea").get_attribute("placeholder") == "请输入你的问题…"
+    assert widget.find(".send").text == "发送"
+
+    # Ask; the typing indicator shows while waiting; the answer cites the law.
+    before = len(widget.messages())
+    widget.type_and_send(QUESTION)
+    widget.wait(lambda: widget.messages()[before:][:1] == [{"from": "user", "text": QUESTION, "quick": []}],
+                "the question as the user's bubble")
+    if bot is not None:
+        assert widget.typing_shown(), "typing indicator while the bot is thinking"
+    messages = widget.wait_for_bot_after(before + 1, "the bot's answer")
+    answer = messages[before + 1:]
+    assert any(EXPECT in m["text"] for m in answer), answer
+    quick = answer[-1]["quick"]
+    assert quick, "quick replies under the answer"
+    if bot is not None:
+        assert quick == [q["title"] for q in QUICK_REPLIES]
+        assert "\n" in answer[0]["text"]  # newlines kept
+        bubble = widget.find_all(".row.bot .bubble")[-2]
+        assert bubble.value_of_css_property("white-space") == "pre-wrap"
+    save_screenshot(driver)  # the first answer with its quick replies, as a person sees it
+
+    # A quick reply: its title becomes the user's bubble, its payload goes to the bot.
+    title = quick[0]
+    before = len(widget.messages())
+    next(b for b in widget.find_all(".quick .reply") if b.text == title).click()
+    messages = widget.wait_for_bot_after(before + 1, "the quick reply's answer")
+    assert messages[before] == {"from": "user", "text": title, "quick": []}
+    assert not widget.find_all(".quick .reply") or messages[-1]["quick"], "used quick replies go away"
+    if bot is not None:
+        assert messages[before + 1]["text"] == PAYLOAD_ANSWERS[QUICK_REPLIES[0]["payload"]]
+        assert [c.text for c in bot.calls] == [QUESTION, QUICK_REPLIES[0]["payload"]]
+
+    session_id = driver.execute_script(STORED_SESSION)
+    assert session_id
+    if bot is not None:
+        assert bot.sender_ids == [session_id, session_id]
+    history = widget.messages()
+
+    # Reload: the conversation is still there, and a new message still gets its reply.
+    driver.refresh()
+    widget.load(driver.current_url)
+    widget.wait(widget.is_open, "the chat still open after reload")
+    assert widget.messages() == history
+    assert driver.execute_script(STORED_SESSION) == session_id
+
+    before = len(history)
+    widget.type_and_send(FOLLOW_UP)
+    messages = widget.wait_for_bot_after(before + 1, "a reply after the reload (session persistence)")
+    assert messages[before]["text"] == FOLLOW_UP
+    if bot is not None:
+        assert CITATION in messages[-1]["text"]
+        assert bot.sender_ids == [session_id] * 3
+
+
+
+def test_bot_text_is_shown_as_text_never_as_html(make_driver, local_server):
+    driver = make_driver(390, 844)
+    widget = Widget(driver, timeout=10).load(local_server.base_url + PAGE)
+    widget.open()
+    before = len(widget.messages())
+    widget.type_and_send("/html")
+    messages = widget.wait_for_bot_after(before + 1, "the HTML-looking answer")
+    assert messages[-1]["text"] == HTML_ANSWER
+    assert widget.find_all(".log img") == []
+    assert widget.find_all(".log b") == []
+    assert driver.execute_script("return window.__xss") is None
+    # The newline is a line break on screen.
+    assert widget.find_all(".row.bot .bubble")[-1].text.splitlines() == HTML_ANSWER.splitlines()
+
+
+def test_desktop_shows_a_floating_launcher_and_a_panel(make_driver, local_server):
+    driver = make_driver(1280, 800, scale=1, mobile=False)
+    widget = Widget(driver, timeout=10).load(local_server.base_url + PAGE)
+    launcher = widget.find(".launcher")
+    assert launcher.is_displayed() and not widget.is_open()
+    assert launcher.value_of_css_property("position") == "fixed"
+    widget.open()
+    panel = widget.find(".panel").rect
+    assert panel["width"] == 380 and panel["height"] < 800
+    assert panel["x"] + panel["width"] < 1280 and panel["x"] > 800
+    assert launcher.is_displayed()
+    launcher.click()  # toggles it closed
+    widget.wait(lambda: not widget.is_open(), "the panel closed")
+
+
+def test_two_tabs_of_the_site_show_one_history_without_duplicates(make_driver, local_server):
+    """Every tab joins the session's room and hears each reply; it is recorded once."""
+    driver = make_driver(390, 844)
+    url = local_server.base_url + PAGE
+    first = Widget(driver, timeout=10).load(url)
+    first.open()
+    tab_a = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    second = Widget(driver, timeout=10).load(url)
+    second.wait(second.is_open, "the second tab opens the chat too (open state is shared)")
+    second.wait(lambda: driver.execute_script(STORED_SESSION) is not None, "the session")
+
+    driver.switch_to.window(tab_a)
+    before = len(first.messages())
+    first.type_and_send("/ask_criminal_risk")
+    messages = first.wait_for_bot_after(before + 1, "the answer in the first tab")
+    time.sleep(2.5)  # longer than the other tabs' wait before they record a reply themselves
+    messages = first.messages()
+
+    driver.switch_to.window(driver.window_handles[-1])
+    second.wait(lambda: second.messages() == messages, "the same conversation in the second tab")
+    stored = driver.execute_script(
+        "const k = Object.keys(localStorage).find(k => k.endsWith(':history'));"
+        "return JSON.parse(localStorage.getItem(k)).map(m => m.text);"
+    )
+    assert stored.count(PAYLOAD_ANSWERS["/ask_criminal_risk"]) == 1
+    assert stored.count("/ask_criminal_risk") == 1
+    assert len(set(local_server.bot.sender_ids)) == 1

@@ -1,0 +1,298 @@
+"""Collector check rules, and the flows.yml loader they share with the other flows."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+
+import pytest
+import yaml
+
+from actions.guidance.collector_check import (
+    FLAG_LEVEL,
+    CollectorAnswers,
+    Verdict,
+    assess_collector,
+    level_for,
+    red_flag_ids,
+    validate_collector_answers,
+)
+from actions.guidance.flows_kb import (
+    KNOWLEDGE_DIR,
+    LEVELS,
+    RED_FLAGS,
+    FlowsError,
+    build_flows,
+    check_references,
+    load_flows,
+    official_hotline,
+)
+from actions.guidance.kb import load_kb
+from actions.guidance.script import is_traditional
+
+KB = load_kb()
+FLOWS = load_flows()
+CLEAN = CollectorAnswers(
+    collector_claims_to_be="bank",
+    collector_showed_id=True,
+    collector_showed_authorisation=True,
+    collector_headcount=2,
+    visit_at_night=False,
+    collector_threatened=False,
+    collector_entered_or_stayed=False,
+    collector_contacted_others=False,
+    collector_demanded_personal_account=False,
+    bank="招商银行",
+)
+PUBLIC_NUMBERS = {"110", "12368", "12378", "12348"}
+PHONE_LIKE = re.compile(r"\d[\d-]{2,}\d")
+
+
+def raw_flows():
+    return yaml.safe_load((KNOWLEDGE_DIR / "flows.yml").read_text(encoding="utf-8"))
+
+
+def all_strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from all_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from all_strings(value)
+
+
+# ---- verdict levels and red flags ---------------------------------------------------
+
+
+def test_clean_visit_looks_legit_but_still_says_verify():
+    verdict = assess_collector(CLEAN)
+    assert verdict.level == "legit_looking"
+    assert verdict.label == "看起来正规"
+    assert verdict.reasons == ()
+    assert "400-820-5555" in verdict.verify_steps[0]
+    assert any("核实" in step for step in verdict.next_steps)
+
+
+FLAG_CASES = [
+    ("claims_police", {"collector_claims_to_be": "police"}, "illegal_or_scam", {"criminal_law_279", "public_security_62"}),
+    ("claims_court", {"collector_claims_to_be": "court"}, "illegal_or_scam", {"criminal_law_279", "public_security_62"}),
+    ("personal_account", {"collector_demanded_personal_account": True}, "illegal_or_scam", set()),
+    ("threatened", {"collector_threatened": True}, "illegal_or_scam", {"public_security_50", "card_rules_68"}),
+    ("entered_or_stayed", {"collector_entered_or_stayed": True}, "illegal_or_scam", {"criminal_law_245", "public_security_47"}),
+    ("contacted_others", {"collector_contacted_others": True}, "illegal_or_scam", {"card_rules_68", "pipl_10", "civil_code_1038"}),
+    ("night_visit", {"visit_at_night": True}, "doubtful", {"bank_assoc_2026_hours"}),
+    ("no_id", {"collector_showed_id": False}, "doubtful", set()),
+    ("no_authorisation", {"collector_showed_authorisation": False}, "doubtful", set()),
+    ("id_unchecked", {"collector_showed_id": None}, "doubtful", set()),
+    ("identity_unknown", {"collector_claims_to_be": "unknown"}, "doubtful", set()),
+    ("single_visitor", {"collector_headcount": 1}, "legit_looking", set()),
+]
+
+
+@pytest.mark.parametrize("flag, change, level, provisions", FLAG_CASES, ids=[c[0] for c in FLAG_CASES])
+def test_each_red_flag(flag, change, level, provisions):
+    verdict = assess_collector(dataclasses.replace(CLEAN, **change))
+    assert [r.id for r in verdict.reasons] == [flag]
+    assert verdict.level == level
+    assert verdict.label == FLOWS.collector.labels[level]
+    reason = verdict.reasons[0]
+    assert {p.id for p in reason.provisions} == provisions
+    assert reason.text == FLOWS.collector.red_flags[flag].text
+
+
+def test_every_red_flag_has_a_case_and_a_level():
+    assert {c[0] for c in FLAG_CASES} == set(RED_FLAGS) == set(FLAG_LEVEL)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_labels(level):
+    assert FLOWS.collector.labels[level] == {"legit_looking": "看起来正规", "doubtful": "存疑", "illegal_or_scam": "违法或诈骗嫌疑"}[level]
+
+
+def test_agency_needs_the_banks_authorisation():
+    agency = dataclasses.replace(CLEAN, collector_claims_to_be="agency", collector_showed_authorisation=None)
+    assert "no_authorisation" in red_flag_ids(agency)
+    own_staff = dataclasses.replace(CLEAN, collector_showed_authorisation=None)
+    assert assess_collector(own_staff).level == "legit_looking"
+
+
+def test_the_most_serious_flag_wins_and_all_are_listed():
+    answers = dataclasses.replace(CLEAN, collector_showed_id=False, collector_threatened=True, visit_at_night=True)
+    verdict = assess_collector(answers)
+    assert verdict.level == "illegal_or_scam"
+    assert [r.id for r in verdict.reasons] == ["threatened", "night_visit", "no_id"]
+
+
+@pytest.mark.parametrize(
+    "flags, level",
+    [((), "legit_looking"), (("single_visitor",), "legit_looking"), (("no_id", "single_visitor"), "doubtful"),
+     (("night_visit", "claims_court"), "illegal_or_scam")],
+)
+def test_level_for(flags, level):
+    assert level_for(flags) == level
+
+
+def test_unanswered_form_is_doubtful_not_legit():
+    verdict = assess_collector(CollectorAnswers())
+    assert verdict.level == "doubtful"
+    assert {r.id for r in verdict.reasons} == {"identity_unknown", "id_unchecked"}
+
+
+@pytest.mark.parametrize("claim, number", [("police", "110"), ("court", "12368")])
+def test_impersonation_adds_the_official_check(claim, number):
+    verdict = assess_collector(dataclasses.replace(CLEAN, collector_claims_to_be=claim))
+    assert any(number in step for step in verdict.verify_steps)
+    assert "id_unchecked" not in red_flag_ids(dataclasses.replace(CLEAN, collector_claims_to_be=claim, collector_showed_id=None))
+
+
+def test_flag_specific_next_steps():
+    verdict = assess_collector(dataclasses.replace(CLEAN, collector_demanded_personal_account=True))
+    assert any("110" in s and "转" in s for s in verdict.next_steps)
+    verdict = assess_collector(dataclasses.replace(CLEAN, visit_at_night=True))
+    assert any("22" in s for s in verdict.next_steps)
+
+
+def test_verdict_is_frozen():
+    verdict = assess_collector(CLEAN)
+    assert isinstance(verdict, Verdict)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.level = "doubtful"  # type: ignore[misc]
+
+
+# ---- verify steps: always the bank's official number -----------------------------------
+
+
+@pytest.mark.parametrize("bank", [b.name for b in KB.banks])
+def test_verify_step_uses_the_kb_hotline(bank):
+    entry = KB.bank_by_name(bank)
+    verdict = assess_collector(dataclasses.replace(CLEAN, bank=bank))
+    number = official_hotline(bank, KB)
+    if number:
+        assert number == (entry.card_hotline or entry.hotline)
+        assert number in verdict.verify_steps[0]
+    else:
+        assert FLOWS.formats.hotline_fallback in verdict.verify_steps[0]
+    allowed = PUBLIC_NUMBERS | ({number} if number else set())
+    for step in verdict.verify_steps + verdict.next_steps:
+        assert set(PHONE_LIKE.findall(step)) <= allowed, step
+
+
+@pytest.mark.parametrize("bank", [None, "某某小贷"])
+def test_unknown_bank_falls_back_to_the_card_or_app(bank):
+    verdict = assess_collector(dataclasses.replace(CLEAN, bank=bank))
+    assert "卡背面或官方App里的客服电话" in verdict.verify_steps[0]
+    assert not set(PHONE_LIKE.findall(verdict.verify_steps[0]))
+
+
+def test_alias_finds_the_bank():
+    assert "400-889-5558" in assess_collector(dataclasses.replace(CLEAN, bank="中信")).verify_steps[0]
+
+
+# ---- validation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"collector_claims_to_be": "lawyer"},
+        {"collector_claims_to_be": None},
+        {"collector_showed_id": "yes"},
+        {"visit_at_night": 1},
+        {"collector_threatened": "false"},
+        {"collector_headcount": 0},
+        {"collector_headcount": -2},
+        {"collector_headcount": 1000},
+        {"collector_headcount": True},
+        {"collector_headcount": 1.5},
+        {"bank": ""},
+        {"bank": 5},
+    ],
+)
+def test_validator_rejects_bad_answers(change):
+    with pytest.raises(ValueError):
+        validate_collector_answers(dataclasses.replace(CLEAN, **change))
+    with pytest.raises(ValueError):
+        assess_collector(dataclasses.replace(CLEAN, **change))
+
+
+@pytest.mark.parametrize("change", [{}, {"collector_headcount": None}, {"collector_headcount": 30}, {"bank": None},
+                                    {"collector_showed_id": None}, {"collector_claims_to_be": "agency"}])
+def test_validator_accepts_good_answers(change):
+    answers = dataclasses.replace(CLEAN, **change)
+    assert validate_collector_answers(answers) is answers
+
+
+def test_from_slots_ignores_other_slots_and_converts_float_headcount():
+    answers = CollectorAnswers.from_slots(
+        {"collector_claims_to_be": None, "collector_headcount": 3.0, "requested_slot": "x", "collector_threatened": True}
+    )
+    assert answers.collector_claims_to_be == "unknown"
+    assert answers.collector_headcount == 3
+    assert answers.collector_threatened is True
+    assert CollectorAnswers.from_slots({"bank": ["招行", "中信"]}).bank == "招行"
+    with pytest.raises(ValueError):
+        CollectorAnswers.from_slots({"collector_claims_to_be": "police_officer"})
+
+
+# ---- flows.yml: references, language, schema -------------------------------------------------
+
+
+def test_every_provision_id_in_flows_exists():
+    check_references(FLOWS, KB)
+    for pid in FLOWS.provision_ids():
+        assert pid in KB.provisions, pid
+
+
+def test_every_cited_provision_in_verdicts_exists():
+    for _, change, _, _ in FLAG_CASES:
+        for reason in assess_collector(dataclasses.replace(CLEAN, **change)).reasons:
+            for provision in reason.provisions:
+                assert KB.provisions[provision.id] is provision
+
+
+def test_flows_texts_are_simplified_and_cite_no_article_numbers_directly():
+    for text in all_strings(raw_flows()):
+        assert not is_traditional(text), text
+        assert not re.search(r"第[一二三四五六七八九十百千零\d]+条", text), text
+        assert "293之一" not in text and "一定会坐牢" not in text
+
+
+def test_load_flows_is_cached():
+    assert load_flows() is load_flows()
+
+
+def _broken(mutate):
+    data = copy.deepcopy(raw_flows())
+    mutate(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.pop("planner"),
+        lambda d: d.update(version=2),
+        lambda d: d.update(extra={}),
+        lambda d: d["collector_check"]["red_flags"].pop("threatened"),
+        lambda d: d["collector_check"]["red_flags"].update(new_flag={"text": "x"}),
+        lambda d: d["collector_check"]["labels"].update(doubtful=""),
+        lambda d: d["collector_check"]["verify_steps"]["always"].append("拨打{visitor_number}"),
+        lambda d: d["planner"]["letter"].update(template="{name}"),
+        lambda d: d["planner"]["reasons"].update(fits="建议 分期"),
+        lambda d: d["incident"]["behaviors"].pop("威胁"),
+        lambda d: d["incident"]["behaviors"]["威胁"].update(urgent="yes"),
+        lambda d: d["incident"]["behaviors"]["威胁"].update(provisions="public_security_50"),
+        lambda d: d["incident"]["evidence_labels"].pop("没有"),
+    ],
+)
+def test_schema_check_rejects_broken_flows(mutate):
+    with pytest.raises(FlowsError):
+        build_flows(_broken(mutate))
+
+
+def test_reference_check_rejects_unknown_provision():
+    flows = build_flows(_broken(lambda d: d["incident"]["behaviors"]["威胁"].update(provisions=["criminal_law_293_1"])))
+    with pytest.raises(FlowsError):
+        check_references(flows, KB)

@@ -1,0 +1,312 @@
+"""Static checks on the NLU training data, the held-out NLU test set and the
+jieba user dictionary.
+
+These tests do not train a model; they guard the data contract:
+  * every intent of /work/shared/intents.md (hard-coded below) has enough
+    training examples, a share of them in Traditional characters;
+  * the held-out test set (tests/test_nlu.yml) never overlaps the training data;
+  * entity values are normalised (integers for money/durations, canonical
+    names for bank/relation/behavior);
+  * data/dictionaries/user_dict.txt is a loadable jieba user dictionary that
+    keeps the domain terms in one piece.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import jieba
+import opencc
+import pytest
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.utils.io import read_yaml_file
+
+ROOT = Path(__file__).resolve().parents[1]
+NLU_DIR = ROOT / "data" / "nlu"
+TEST_SET = ROOT / "tests" / "test_nlu.yml"
+USER_DICT = ROOT / "data" / "dictionaries" / "user_dict.txt"
+
+# --- the contract (intents.md) ----------------------------------------------
+ADVISORY_INTENTS = [
+    "ask_collector_legitimacy",
+    "ask_home_entry",
+    "ask_installment_negotiation",
+    "report_harassment",
+    "ask_third_party_contact",
+    "ask_visit_process",
+    "ask_collection_hours",
+    "ask_criminal_risk",
+    "ask_lawsuit",
+    "ask_credit_report",
+    "ask_complaint",
+    "ask_evidence",
+    "ask_fake_documents",
+    "ask_fees_interest",
+    "ask_collector_role",
+    "emergency_now",
+    "ask_prevent_overdue",
+    "ask_how_to_respond",
+]
+CONVERSATION_INTENTS = [
+    "inform",
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "thank",
+    "bot_challenge",
+    "ask_capabilities",
+    "request_human",
+    "delete_my_data",
+    "out_of_scope",
+]
+CONTRACT_INTENTS = ADVISORY_INTENTS + CONVERSATION_INTENTS
+# intents added on top of the contract (flows and legal-basis follow-up)
+EXTRA_INTENTS = [
+    "ask_legal_basis",
+    "start_collector_check",
+    "start_installment_plan",
+    "start_incident_log",
+    "cancel",
+]
+ALL_INTENTS = CONTRACT_INTENTS + EXTRA_INTENTS
+# Punctuation-only input; addons.input_guard forces it, so it has no script or size quota.
+GUARD_INTENTS = ["empty_message"]
+
+MIN_ADVISORY = 40
+MIN_OTHER = 15
+MIN_BROAD = {"inform": 60, "out_of_scope": 60}
+MIN_TEST_PER_INTENT = 12
+MIN_TRADITIONAL_SHARE = 0.15
+
+# --- entities ------------------------------------------------------------------
+ENTITIES = {
+    "bank",
+    "amount",
+    "monthly_income",
+    "monthly_expense",
+    "overdue_duration",
+    "relation",
+    "behavior",
+}
+INTEGER_ENTITIES = {"amount", "monthly_income", "monthly_expense", "overdue_duration"}
+BANKS = {
+    "工商银行", "农业银行", "中国银行", "建设银行", "交通银行", "招商银行",
+    "中信银行", "浦发银行", "民生银行", "光大银行", "兴业银行", "平安银行",
+    "华夏银行", "广发银行", "邮储银行",
+}
+# non-bank lenders keep their own name
+OTHER_LENDERS = {"花呗", "借呗", "拍拍贷", "京东白条", "微粒贷"}
+RELATIONS = {
+    "父母", "配偶", "子女", "兄弟姐妹", "亲戚", "朋友", "同事", "单位", "领导",
+    "邻居", "通讯录", "紧急联系人", "物业", "村委会",
+}
+BEHAVIORS = {
+    "威胁", "辱骂", "频繁来电", "爆通讯录", "泼油漆", "堵门", "砸门", "闯入",
+    "拒不离开", "冒充警察", "冒充法院", "不出示证件", "跟踪", "殴打", "限制自由",
+    "损坏财物", "张贴", "深夜催收", "上门", "索要额外费用", "转账私人账户",
+    "曝光隐私",
+}
+CANONICAL = {"bank": BANKS | OTHER_LENDERS, "relation": RELATIONS, "behavior": BEHAVIORS}
+
+_T2S = opencc.OpenCC("t2s")
+
+
+def is_traditional(text: str) -> bool:
+    return _T2S.convert(text) != text
+
+
+def normalise(text: str) -> str:
+    """Whitespace/punctuation/symbols stripped, Traditional folded, lower-cased."""
+    text = _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
+    return "".join(
+        ch
+        for ch in text
+        if not ch.isspace() and unicodedata.category(ch)[0] not in {"P", "S", "Z"}
+    )
+
+
+def _by_intent(training_data):
+    grouped = defaultdict(list)
+    for message in training_data.training_examples:
+        grouped[message.get("intent")].append(message)
+    return grouped
+
+
+# --- fixtures ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def train():
+    return load_data(str(NLU_DIR))
+
+
+@pytest.fixture(scope="module")
+def train_by_intent(train):
+    return _by_intent(train)
+
+
+@pytest.fixture(scope="module")
+def test_set():
+    return load_data(str(TEST_SET))
+
+
+@pytest.fixture(scope="module")
+def test_by_intent(test_set):
+    return _by_intent(test_set)
+
+
+# --- training data ---------------------------------------------------------------
+def test_nlu_files_are_rasa_31_yaml():
+    files = sorted(NLU_DIR.glob("*.yml"))
+    assert files, "no data/nlu/*.yml files"
+    for path in files + [TEST_SET]:
+        content = read_yaml_file(str(path))
+        assert str(content.get("version")) == "3.1", path
+        assert content.get("nlu"), f"{path} has no nlu section"
+
+
+@pytest.mark.parametrize("intent", ALL_INTENTS)
+def test_enough_training_examples(train_by_intent, intent):
+    if intent in MIN_BROAD:
+        minimum = MIN_BROAD[intent]
+    elif intent in ADVISORY_INTENTS:
+        minimum = MIN_ADVISORY
+    else:
+        minimum = MIN_OTHER
+    count = len(train_by_intent.get(intent, []))
+    assert count >= minimum, f"{intent}: {count} examples < {minimum}"
+
+
+def test_no_unknown_training_intents(train_by_intent):
+    known = set(ALL_INTENTS + GUARD_INTENTS)
+    assert set(train_by_intent) <= known, set(train_by_intent) - known
+
+
+@pytest.mark.parametrize("intent", ALL_INTENTS)
+def test_traditional_share(train_by_intent, intent):
+    examples = [m.get("text") for m in train_by_intent.get(intent, [])]
+    assert examples, intent
+    share = sum(map(is_traditional, examples)) / len(examples)
+    assert share >= MIN_TRADITIONAL_SHARE, f"{intent}: only {share:.0%} Traditional"
+
+
+def test_no_duplicate_training_examples(train):
+    seen = {}
+    clashes = []
+    for message in train.training_examples:
+        if message.get("intent") in GUARD_INTENTS:
+            continue
+        key = normalise(message.get("text"))
+        if key in seen:
+            clashes.append((message.get("text"), message.get("intent"), seen[key]))
+        seen[key] = message.get("intent")
+    assert not clashes, clashes[:20]
+
+
+# --- held-out test set -----------------------------------------------------------
+def test_test_set_intents_are_known(test_set):
+    unknown = {
+        m.get("intent") for m in test_set.training_examples
+    } - set(ALL_INTENTS)
+    assert not unknown, unknown
+    assert all(m.get("intent") for m in test_set.training_examples)
+
+
+@pytest.mark.parametrize("intent", ALL_INTENTS)
+def test_test_set_covers_intent(test_by_intent, intent):
+    count = len(test_by_intent.get(intent, []))
+    assert count >= MIN_TEST_PER_INTENT, f"{intent}: {count} test examples"
+
+
+def test_test_set_is_held_out(train, test_set):
+    training = {normalise(m.get("text")) for m in train.training_examples}
+    leaked = [
+        m.get("text")
+        for m in test_set.training_examples
+        if normalise(m.get("text")) in training
+    ]
+    assert not leaked, leaked
+
+
+def test_test_set_has_no_internal_duplicates(test_set):
+    counts = Counter(normalise(m.get("text")) for m in test_set.training_examples)
+    assert not [k for k, n in counts.items() if n > 1]
+
+
+def test_test_set_traditional_share(test_set):
+    texts = [m.get("text") for m in test_set.training_examples]
+    share = sum(map(is_traditional, texts)) / len(texts)
+    assert share >= MIN_TRADITIONAL_SHARE, f"only {share:.0%} Traditional"
+
+
+# --- entities --------------------------------------------------------------------
+def _entities(data):
+    for message in data.training_examples:
+        for entity in message.get("entities") or []:
+            yield message.get("text"), entity
+
+
+@pytest.mark.parametrize("which", ["train", "test_set"])
+def test_entity_values_are_normalised(request, which):
+    data = request.getfixturevalue(which)
+    problems = []
+    for text, entity in _entities(data):
+        name, value = entity["entity"], str(entity.get("value"))
+        if name not in ENTITIES:
+            problems.append((text, name, "unknown entity"))
+        elif name in INTEGER_ENTITIES and not re.fullmatch(r"\d+", value):
+            problems.append((text, name, value))
+        elif name in CANONICAL and value not in CANONICAL[name]:
+            problems.append((text, name, value))
+        if not 0 <= entity["start"] < entity["end"] <= len(text):
+            problems.append((text, name, "bad span"))
+    assert not problems, problems[:20]
+
+
+def test_every_entity_type_is_annotated(train):
+    seen = {entity["entity"] for _, entity in _entities(train)}
+    assert seen == ENTITIES, ENTITIES - seen
+
+
+# --- jieba user dictionary -----------------------------------------------------------
+LINE = re.compile(r"^(?P<word>\S+)(?: (?P<freq>\d+)(?: (?P<tag>[A-Za-z]+))?)?$")
+
+
+def _dict_lines():
+    return [l for l in USER_DICT.read_text(encoding="utf-8").splitlines() if l.strip()]
+
+
+def test_user_dict_format():
+    lines = _dict_lines()
+    assert 100 <= len(lines) <= 200, len(lines)
+    bad = [l for l in lines if not LINE.match(l)]
+    assert not bad, bad
+    words = [l.split()[0] for l in lines]
+    assert len(words) == len(set(words)), [w for w, n in Counter(words).items() if n > 1]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    tok = jieba.Tokenizer()
+    tok.load_userdict(str(USER_DICT))
+    return tok
+
+
+@pytest.mark.parametrize(
+    "sentence, term",
+    [
+        ("能申请停息挂账吗", "停息挂账"),
+        ("怎么申请个性化分期", "个性化分期"),
+        ("催收爆通讯录了怎么办", "爆通讯录"),
+        ("什么情况算恶意透支", "恶意透支"),
+        ("变成失信被执行人会怎样", "失信被执行人"),
+        ("他们说要在门口泼油漆", "泼油漆"),
+        ("收到律师函是真的吗", "律师函"),
+        ("广发卡欠了四万三", "广发卡"),
+        ("拍拍贷逾期会上征信吗", "拍拍贷"),
+        ("打12378投诉", "12378"),
+    ],
+)
+def test_user_dict_keeps_domain_terms(tokenizer, sentence, term):
+    assert term in tokenizer.lcut(sentence), tokenizer.lcut(sentence)

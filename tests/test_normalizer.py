@@ -1,0 +1,77 @@
+"""The text normaliser component: script, width, junk, entity offsets."""
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from actions.guidance.script import is_traditional, prefers_traditional, to_traditional
+from addons.text_normalizer import TEXT_SCRIPT, ChineseTextNormalizer, normalise
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("催收的人能進我家嗎？", "催收的人能进我家吗?"),
+        ("個性化分期怎麼申請", "个性化分期怎么申请"),
+        ("招商银行 5 万元", "招商银行5万元"),
+        ("我欠了４３０００元", "我欠了43000元"),
+        ("ｗｏ　欠　５ｗ", "wo欠5w"),
+        ("credit  card 逾期", "credit card逾期"),
+        ("a\x00b\x07c", "abc"),
+        ("催收😡😡天天打电话", "催收天天打电话"),
+        ("   ", ""),
+        ("", ""),
+    ],
+)
+def test_normalise(raw, expected):
+    assert normalise(raw)[0] == expected
+
+
+def test_index_map_covers_every_character():
+    text = "招商银行 5 万元"
+    normalised, index_map = normalise(text)
+    assert len(index_map) == len(text) + 1
+    assert normalised[index_map[5]] == "5" and normalised[index_map[7]] == "万"
+
+
+def test_long_binary_junk_does_not_raise():
+    junk = "".join(chr(c) for c in range(0, 0x3000, 7)) * 5
+    normalised, _ = normalise(junk)
+    assert "\x00" not in normalised
+
+
+@pytest.mark.parametrize(
+    "text, traditional",
+    [("催收的人能進我家嗎", True), ("催收的人能进我家吗", False), ("銀行說要起訴我", True), ("/greet", False), ("", False)],
+)
+def test_script_detection(text, traditional):
+    assert is_traditional(text) is traditional
+
+
+def test_prefers_traditional_skips_button_payloads():
+    assert prefers_traditional(["/ask_legal_basis", "催收的人能進我家嗎"])
+    assert not prefers_traditional(["/ask_legal_basis", "催收的人能进我家吗", "進"])
+
+
+def test_to_traditional():
+    assert to_traditional("银行说要起诉我") == "銀行說要起訴我"
+
+
+def test_component_rewrites_text_and_keeps_entity_spans():
+    normaliser = ChineseTextNormalizer()
+    message = Message(data={TEXT: "我欠 招行 ４万", ENTITIES: [{"entity": "bank", "value": "招商银行", "start": 3, "end": 5}]})
+    normaliser.process_training_data(TrainingData([message]))
+    assert message.get(TEXT) == "我欠招行4万"
+    entity = message.get(ENTITIES)[0]
+    assert message.get(TEXT)[entity["start"] : entity["end"]] == "招行"
+
+
+def test_component_marks_script_in_output():
+    normaliser = ChineseTextNormalizer()
+    message = Message(data={TEXT: "銀行會起訴我嗎"})
+    normaliser.process([message])
+    assert message.get(TEXT) == "银行会起诉我吗"
+    assert message.get(TEXT_SCRIPT) == "traditional"
+    assert TEXT_SCRIPT in message.output_properties
