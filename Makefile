@@ -59,7 +59,11 @@ validate: install
 	$(RASA) data validate --fail-on-warnings
 
 test-unit: install-dev
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/integration --ignore=tests/e2e
+
+# Real PostgreSQL, Redis and headless Chromium, installed and started by the tests.
+test-integration: install-dev train
+	$(PY) -m pytest -q tests/integration tests/e2e
 
 test-nlu: train
 	$(RASA) test nlu --nlu tests/test_nlu.yml --model models/debt-rights.tar.gz --out results/nlu
@@ -68,7 +72,7 @@ test-nlu: train
 test-stories: train
 	$(RASA) test core --stories tests/stories --model models/debt-rights.tar.gz --endpoints endpoints.yml --out results/core --fail-on-prediction-errors
 
-test: validate test-unit test-nlu test-stories
+test: validate test-unit test-nlu test-stories test-integration
 	@echo "All test stages passed."
 
 bench: install-dev train

@@ -7,6 +7,7 @@ another question is left alone, so the form is interrupted and resumed by rules.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -28,6 +29,7 @@ YES_NO = {"yes", "no", "unsure"}
 CLAIMS = {"bank", "agency", "police", "court", "unknown"}
 UNKNOWN_WORDS = re.compile(r"不知道|不清楚|不记得|忘了|不确定|说不清|不想说|unknown")
 EVIDENCE_WORDS = ("录音", "录像", "截图", "通话记录", "证人")
+NEGATIVE = re.compile(r"负|-\s*\d|－\s*\d")
 NO_EVIDENCE = re.compile(r"^(没有|还没有|暂无|没|无)|什么都没")
 FAILURE_LIMIT = 2
 
@@ -49,6 +51,21 @@ def slot_before_latest_message(tracker: Tracker, name: str) -> Any:
     return value
 
 
+_NUMBER_RUN = re.compile(r"[0-9.,]+[万千百wWkK]?[0-9]*|[零〇一二两三四五六七八九十百千万点]+")
+
+
+def first_number(text: str) -> Optional[int]:
+    """The first number in free text ("大概六千吧" -> 6000, "来了两个人" -> 2)."""
+    whole = parse_money(text)
+    if whole is not None:
+        return whole
+    for run in _NUMBER_RUN.findall(text or ""):
+        value = parse_money(run)
+        if value is not None:
+            return value
+    return None
+
+
 def is_unknown(text: str) -> bool:
     return bool(UNKNOWN_WORDS.search(text))
 
@@ -61,11 +78,7 @@ def parse_headcount(value: Any) -> Optional[int]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = int(value)
     else:
-        text = str(value or "")
-        number = parse_money(text.replace("个人", "").replace("个", "").replace("人", ""))
-        if number is None:
-            digits = re.search(r"\d+", text)
-            number = int(digits.group()) if digits else None
+        number = first_number(str(value or ""))
     if number is None or not 1 <= number <= 50:
         return None
     return number
@@ -100,8 +113,9 @@ class ExplainingFormValidation(FormValidationAction):
 
     yes_no_slots: tuple = ()
 
+    @abstractmethod
     def name(self) -> Text:
-        return f"validate_{self.form_name()}"
+        """validate_<form name>; abstract so the SDK does not register this base."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         events = await super().run(dispatcher, tracker, domain)
@@ -132,8 +146,8 @@ class ValidateCollectorCheckForm(ExplainingFormValidation):
         "collector_demanded_personal_account",
     )
 
-    def form_name(self) -> Text:
-        return "collector_check_form"
+    def name(self) -> Text:
+        return "validate_collector_check_form"
 
     async def required_slots(self, domain_slots: List[Text], dispatcher, tracker, domain) -> List[Text]:
         # Police/court impostors and bank staff need no bank authorisation letter.
@@ -148,16 +162,20 @@ class ValidateCollectorCheckForm(ExplainingFormValidation):
         return {"collector_headcount": str(number)} if number else {}
 
     def validate_collector_claims_to_be(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # cleared when the flow (re)started
+            return {"collector_claims_to_be": None}
         return {"collector_claims_to_be": value if value in CLAIMS else None}
 
     def validate_collector_headcount(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # cleared when the flow (re)started
+            return {"collector_headcount": None}
         number = parse_headcount(value)
         return {"collector_headcount": str(number) if number else None}
 
 
 def _yes_no_validator(slot: str):
     def validate(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {slot: parse_yes_no(value)}
+        return {slot: parse_yes_no(value)}  # None (flow restarted) stays None
 
     return validate
 
@@ -177,8 +195,8 @@ for _slot in ValidateCollectorCheckForm.yes_no_slots:
 
 
 class ValidateInstallmentPlanForm(ExplainingFormValidation):
-    def form_name(self) -> Text:
-        return "installment_plan_form"
+    def name(self) -> Text:
+        return "validate_installment_plan_form"
 
     @staticmethod
     def _requested(tracker: Tracker, slot: str) -> bool:
@@ -191,7 +209,7 @@ class ValidateInstallmentPlanForm(ExplainingFormValidation):
         text = latest_text(tracker)
         if slot != "amount" and is_unknown(text):
             return {slot: "unknown"}
-        number = parse_money(text)
+        number = first_number(text)
         if number is None and re.fullmatch(r"\s*[0０零]\s*元?\s*", text):
             number = 0
         return {slot: number} if number is not None else {}
@@ -230,6 +248,11 @@ class ValidateInstallmentPlanForm(ExplainingFormValidation):
         kept = self._keep_earlier_answer("amount", value, tracker)
         if kept is not None:
             return kept
+        if value is None:  # cleared when the flow (re)started
+            return {"amount": None}
+        if NEGATIVE.search(latest_text(tracker)):
+            say(dispatcher, tracker, "invalid_number")
+            return {"amount": None}
         try:
             return {"amount": planner.validate_amount(value)}
         except (TypeError, ValueError):
@@ -237,10 +260,12 @@ class ValidateInstallmentPlanForm(ExplainingFormValidation):
             return {"amount": None}
 
     def _validate_monthly(self, slot: str, value: Any, dispatcher, tracker) -> Dict[Text, Any]:
+        if value is None:  # cleared when the flow (re)started
+            return {slot: None}
         if value == "unknown" and slot == "monthly_expense":
             return {slot: "unknown"}
         try:
-            checked = planner.validate_monthly(value, slot)
+            checked = None if NEGATIVE.search(latest_text(tracker)) else planner.validate_monthly(value, slot)
         except (TypeError, ValueError):
             checked = None
         if checked is None:
@@ -254,6 +279,8 @@ class ValidateInstallmentPlanForm(ExplainingFormValidation):
         return self._validate_monthly("monthly_expense", value, dispatcher, tracker)
 
     def validate_overdue_duration(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # cleared when the flow (re)started
+            return {"overdue_duration": None}
         if value == "unknown":
             return {"overdue_duration": "unknown"}
         try:
@@ -262,6 +289,8 @@ class ValidateInstallmentPlanForm(ExplainingFormValidation):
             return {"overdue_duration": None}
 
     def validate_bank(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # cleared when the flow (re)started
+            return {"bank": None}
         if value == "unknown":
             return {"bank": "unknown"}
         bank = load_kb().bank_by_name(str(value))
@@ -269,8 +298,8 @@ class ValidateInstallmentPlanForm(ExplainingFormValidation):
 
 
 class ValidateIncidentLogForm(ExplainingFormValidation):
-    def form_name(self) -> Text:
-        return "incident_log_form"
+    def name(self) -> Text:
+        return "validate_incident_log_form"
 
     async def extract_incident_behaviors(self, dispatcher, tracker, domain):
         # Behaviours reported before the flow started count as the answer.
@@ -287,6 +316,8 @@ class ValidateIncidentLogForm(ExplainingFormValidation):
         return {"incident_evidence": found} if found else {}
 
     def validate_incident_behaviors(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # cleared when the flow (re)started
+            return {"incident_behaviors": None}
         values = value if isinstance(value, list) else [value]
         try:
             return {"incident_behaviors": list(validate_behaviors(values)) or None}
@@ -294,12 +325,16 @@ class ValidateIncidentLogForm(ExplainingFormValidation):
             return {"incident_behaviors": None}
 
     def validate_incident_time(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # cleared when the flow (re)started
+            return {"incident_time": None}
         text = str(value or "").strip()
         if not text or text.startswith("/"):
             return {"incident_time": None}
         return {"incident_time": text[:60]}
 
     def validate_incident_contacted(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # cleared when the flow (re)started
+            return {"incident_contacted": None}
         values = value if isinstance(value, list) else [value]
         if any(v in ("none", None) for v in values):
             return {"incident_contacted": ["none"]}
@@ -309,4 +344,6 @@ class ValidateIncidentLogForm(ExplainingFormValidation):
             return {"incident_contacted": None}
 
     def validate_incident_evidence(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # cleared when the flow (re)started
+            return {"incident_evidence": None}
         return {"incident_evidence": parse_evidence(value)}

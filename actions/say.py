@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guidance.dialogue_kb import load_dialogue
-from actions.guidance.render import split_for_phone
+from actions.guidance.render import keep_paragraphs, split_for_phone
 from actions.guidance.script import to_traditional
 from actions.tracker_facts import wants_traditional
 
@@ -28,7 +28,7 @@ def send(
             chunk = to_traditional(chunk)
             for button in shown:
                 button["title"] = to_traditional(button["title"])
-        dispatcher.utter_message(text=chunk, buttons=shown or None)
+        dispatcher.utter_message(text=keep_paragraphs(chunk), buttons=shown or None)
 
 
 def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, buttons=None, **values: str) -> None:

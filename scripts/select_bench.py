@@ -30,7 +30,10 @@ import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent
+# SELECT_ROOT: run against a frozen copy of data/, tests/test_nlu.yml, addons/, actions/
+# (the repo's data changes while the comparison runs); default: the repo itself.
+ROOT = Path(os.environ.get("SELECT_ROOT", REPO)).resolve()
 PY = sys.executable
 sys.path.insert(0, str(ROOT))  # addons.* components
 RASA = str(Path(PY).with_name("rasa"))
@@ -102,8 +105,12 @@ def cmd_latency(args) -> None:
     import asyncio
     import logging
 
-    logging.disable(logging.WARNING)
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    # As in production (log level INFO or above): no per-message debug logging.
+    logging.getLogger().setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     messages = _heldout_messages()
     out = Path(args.out)
@@ -178,7 +185,7 @@ def cmd_all(args) -> None:
     if "latency" in steps:
         _run([PY, __file__, "latency", "--model", model, "--out", str(out)], out / "latency.log")
     if "cv" in steps:
-        cv_seconds = _run([PY, str(ROOT / "scripts/select_cv.py"), "--seed", "42", "--", "test", "nlu", "--nlu", "data/nlu",
+        cv_seconds = _run([PY, str(REPO / "scripts/select_cv.py"), "--seed", "42", "--", "test", "nlu", "--nlu", "data/nlu",
                            "--cross-validation", "--folds", "5", "--config", args.config, "--out", str(out / "cv")], out / "cv.log")
         (out / "cv_seconds.txt").write_text(f"{cv_seconds:.1f}\n")
     summarise(out)

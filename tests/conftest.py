@@ -32,7 +32,10 @@ def tracker_factory(domain):
         entities: Optional[List[Dict[str, Any]]] = None,
         ranking: Optional[List[Dict[str, Any]]] = None,
         history: Optional[List[str]] = None,
+        active_loop: Optional[str] = None,
+        slot_events: Optional[Dict[str, Any]] = None,
     ) -> Tracker:
+        """`slot_events`: slots set by this message (what a form validator validates)."""
         all_slots = {name: None for name in domain["slots"]}
         all_slots.update(slots or {})
         latest = {
@@ -43,7 +46,11 @@ def tracker_factory(domain):
         }
         events = [{"event": "user", "text": t} for t in (history or [])]
         events.append({"event": "user", "text": text, "parse_data": latest})
-        return Tracker("test-user", all_slots, latest, events, False, None, {}, "action_listen")
+        for name, value in (slot_events or {}).items():
+            all_slots[name] = value
+            events.append({"event": "slot", "name": name, "value": value})
+        loop = {"name": active_loop} if active_loop else {}
+        return Tracker("test-user", all_slots, latest, events, False, None, loop, "action_listen")
 
     return make
 

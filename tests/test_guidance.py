@@ -9,7 +9,7 @@ import pytest
 from actions.guidance.engine import advise
 from actions.guidance.facts import Facts
 from actions.guidance.kb import load_kb
-from actions.guidance.render import MAX_ALSO_CITED, MAX_MESSAGE_CHARS, render_advice, render_legal_basis
+from actions.guidance.render import MAX_ALSO_CITED, MAX_MESSAGE_CHARS, PARAGRAPH_BREAK, render_advice, render_legal_basis
 
 KB = load_kb()
 NUMERIC = ("amount", "monthly_income", "monthly_expense", "overdue_duration")
@@ -351,7 +351,7 @@ def test_long_citation_list_is_shortened_in_the_answer_only():
     facts = Facts(amount=80000, overdue_duration=200)
     advice = advise("ask_criminal_risk", facts, KB)
     assert len(advice.provisions) > 1 + MAX_ALSO_CITED
-    basis = next(part for part in text_of("ask_criminal_risk", facts).split("\n\n") if part.startswith(KB.labels["basis_heading"]))
+    basis = next(part for part in text_of("ask_criminal_risk", facts).split(PARAGRAPH_BREAK) if part.startswith(KB.labels["basis_heading"]))
     also = basis.split(KB.labels["basis_also"], 1)[1]
     assert also.count("、") == MAX_ALSO_CITED - 1 and basis.endswith(KB.labels["basis_etc"])
     full = "".join(m.text for m in render_legal_basis(advice.provisions, kb=KB))

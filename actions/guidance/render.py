@@ -100,11 +100,21 @@ def render_legal_basis(
 
 def _localise(message: OutMessage, traditional: bool) -> OutMessage:
     if not traditional:
-        return message
+        return OutMessage(keep_paragraphs(message.text), message.buttons)
     return OutMessage(
-        to_traditional(message.text),
+        keep_paragraphs(to_traditional(message.text)),
         [{**b, "title": to_traditional(b["title"])} for b in message.buttons],
     )
+
+
+PARAGRAPH_BREAK = "\n\u3000\n"  # a visually blank line channels do not split on
+
+
+def keep_paragraphs(text: str) -> str:
+    """Rasa's text channels cut a message at every blank line; keep one message whole."""
+    while "\n\n" in text:
+        text = text.replace("\n\n", PARAGRAPH_BREAK)
+    return text
 
 
 def split_for_phone(text: str, limit: int = MAX_MESSAGE_CHARS) -> List[str]:
