@@ -23,6 +23,10 @@ class ScriptAwareNLG(TemplatedNaturalLanguageGenerator):
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None) -> None:
         super().__init__((domain or Domain.empty()).responses)
+        # Rasa builds the NLG once when it loads the agent: the server-start hook.
+        from addons.action_fallback import install
+
+        install()  # friendly "稍后再试" instead of silence when the action server is down
 
     async def generate(
         self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text, **kwargs: Any

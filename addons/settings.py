@@ -50,6 +50,16 @@ class Settings:
     wechat_aes_key: str = ""
     wechat_api_base_url: str = "https://api.weixin.qq.com"
     wechat_reply_timeout: float = 4.5
+    # Rasa HTTP API (/conversations, /model ...): off unless a token or JWT secret is set.
+    rasa_auth_token: str = ""
+    rasa_jwt_secret: str = ""
+    rasa_jwt_method: str = "HS256"
+    # Largest request body the Rasa server accepts (Sanic's own default is 100 MB).
+    request_max_size: int = 1_048_576
+
+    @property
+    def api_enabled(self) -> bool:
+        return bool(self.rasa_auth_token or self.rasa_jwt_secret)
 
     @property
     def action_url(self) -> str:
@@ -76,4 +86,8 @@ def load_settings() -> Settings:
         wechat_aes_key=os.environ.get("WECHAT_AES_KEY", ""),
         wechat_api_base_url=os.environ.get("WECHAT_API_BASE_URL", "https://api.weixin.qq.com"),
         wechat_reply_timeout=_float("WECHAT_REPLY_TIMEOUT", 4.5),
+        rasa_auth_token=os.environ.get("RASA_AUTH_TOKEN", "").strip(),
+        rasa_jwt_secret=os.environ.get("RASA_JWT_SECRET", "").strip(),
+        rasa_jwt_method=os.environ.get("RASA_JWT_METHOD", "").strip() or "HS256",
+        request_max_size=_int("SANIC_REQUEST_MAX_SIZE", 1_048_576),
     )

@@ -16,6 +16,10 @@ these differences:
 * The widget's static files in the project's web/ folder are served by the
   channel's blueprint: GET /webhooks/socketio/webchat/ (demo page) and
   /webhooks/socketio/webchat/widget.js etc.
+* Per-sender rate limit (RATE_LIMIT_PER_MINUTE): over it, the sender gets a
+  short friendly text (addons/messages.yml) and the bot is not called.
+* A message whose handling fails before the bot said anything gets the
+  service-unavailable text instead of silence.
 
 credentials.yml:
 
@@ -45,6 +49,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+
+from addons.messages import RATE_LIMITED, SERVICE_UNAVAILABLE
+from addons.messages import message as server_text
+from addons.rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +107,17 @@ class PersistentSocketIOOutput(SocketIOOutput):
     def __init__(self, sio: AsyncServer, bot_message_evt: Text, namespace: Optional[Text] = None) -> None:
         super().__init__(sio, bot_message_evt)
         self.namespace = namespace
+        self.sent = 0  # messages emitted (0 after a failure: the user heard nothing)
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
+        self.sent += 1
         await self.sio.emit(self.bot_message_evt, response, room=socket_id, namespace=self.namespace)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         json_message.setdefault("room", recipient_id)
         if self.namespace is not None:
             json_message.setdefault("namespace", self.namespace)
+        self.sent += 1
         await self.sio.emit(self.bot_message_evt, **json_message)
 
 
@@ -119,6 +130,10 @@ class PersistentSocketIOInput(SocketIOInput):
         return "socketio"
 
     web_dir: Path = WEB_DIR
+
+    def __init__(self, *args: Any, limiter: Optional[RateLimiter] = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limiter = limiter or RateLimiter.from_settings()
 
     def get_output_channel(self) -> Optional[rasa.core.channels.channel.OutputChannel]:
         if self.sio is None:
@@ -214,14 +229,24 @@ class PersistentSocketIOInput(SocketIOInput):
                 except ValueError:
                     logger.warning("Ignored socketIO message metadata that is not JSON.")
                     metadata = {}
+            text = data.get("message", "")
+            if not self.limiter.allow(sender_id):
+                logger.warning("socketIO: a sender is over the rate limit; the bot was not called.")
+                await output_channel.send_text_message(sender_id, server_text(RATE_LIMITED, [str(text)]))
+                return
             message = UserMessage(
-                data.get("message", ""),
+                text,
                 output_channel,
                 sender_id,
                 input_channel=self.name(),
                 metadata=metadata if isinstance(metadata, dict) else {},
             )
-            await on_new_message(message)
+            try:
+                await on_new_message(message)
+            except Exception as error:  # noqa: BLE001 - the user gets a text, the log the type
+                logger.error(f"socketIO: handling a message failed ({type(error).__name__}).", exc_info=True)
+                if not output_channel.sent:
+                    await output_channel.send_text_message(sender_id, server_text(SERVICE_UNAVAILABLE, [str(text)]))
 
         return bp
 

@@ -8,7 +8,9 @@ Per request: signature and timestamp checked, body at most 64 KB, nonce not
 replayed with another body, XML parsed by wechatpy (entities refused). Text
 (or recognised voice) goes to the bot once per MsgId; an answer ready within
 ``reply_timeout`` seconds is the passive reply, a later one is pushed through
-the customer-service API after a ``success`` reply.
+the customer-service API after a ``success`` reply. A user over
+RATE_LIMIT_PER_MINUTE gets a short friendly text (addons/messages.yml) instead
+of the bot; a WeChat retry of the same MsgId does not count again.
 """
 from __future__ import annotations
 
@@ -30,6 +32,9 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.messages import TextMessage, VoiceMessage
 from wechatpy.replies import create_reply
 
+from addons.messages import RATE_LIMITED
+from addons.messages import message as server_text
+from addons.rate_limit import RateLimiter
 from addons.wechat.answers import BotAnswer, render_answer
 from addons.wechat.cs_client import DEFAULT_API_BASE_URL, CustomerServiceClient
 from addons.wechat.identity import sender_id_for
@@ -121,8 +126,10 @@ class WeChatInput(InputChannel):
         api_base_url: str = DEFAULT_API_BASE_URL,
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
         cs_client: Optional[CustomerServiceClient] = None,
+        limiter: Optional[RateLimiter] = None,
     ) -> None:
         self.token = token or ""
+        self.limiter = limiter or RateLimiter.from_settings()
         self.app_id = app_id or ""
         self.reply_timeout = min(max(float(reply_timeout), 0.0), 4.8)
         self._sender_key = app_secret or self.token
@@ -286,6 +293,9 @@ class WeChatInput(InputChannel):
         text: str,
         message_id: Optional[str],
     ) -> BotAnswer:
+        if not self.limiter.allow(sender_id):  # once per MsgId: retries share this turn
+            logger.warning("WeChat: a user is over the rate limit; the bot was not called.")
+            return BotAnswer([server_text(RATE_LIMITED, [text])])
         text = self._menus.resolve(sender_id, text)
         collector = WeChatOutput()
         try:

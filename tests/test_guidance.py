@@ -361,3 +361,15 @@ def test_long_citation_list_is_shortened_in_the_answer_only():
 def test_facts_from_slots():
     facts = Facts.from_mapping({"bank": ["招商银行"], "amount": "43000", "relation": "父母", "behavior": ["威胁", "威胁"]})
     assert facts == Facts(bank="招商银行", amount=43000, relation=("父母",), behavior=("威胁",))
+
+
+def test_help_line_names_the_users_bank_and_its_number():
+    text = text_of("ask_criminal_risk", Facts(bank="招商银行", amount=43000))
+    help_line = next(p for p in text.split(PARAGRAPH_BREAK) if p.startswith(KB.labels["help_heading"]))
+    assert "招商银行官方客服 400-820-5555" in help_line
+
+
+def test_help_line_stays_generic_for_a_bank_without_a_verified_number():
+    text = text_of("ask_criminal_risk", Facts(bank="民生银行"))
+    help_line = next(p for p in text.split(PARAGRAPH_BREAK) if p.startswith(KB.labels["help_heading"]))
+    assert KB.help_channels["bank_official"].contact in help_line

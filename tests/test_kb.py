@@ -46,7 +46,7 @@ BEHAVIORS = [
     "不出示证件", "跟踪", "殴打", "限制自由", "损坏财物", "张贴", "深夜催收", "上门", "索要额外费用", "转账私人账户", "曝光隐私",
 ]
 LABEL_KEYS = {
-    "steps_heading", "basis_heading", "basis_also", "basis_etc", "help_heading", "disclaimer", "basis_button",
+    "steps_heading", "basis_heading", "basis_also", "basis_etc", "help_heading", "bank_help", "disclaimer", "basis_button",
     "basis_full_heading", "soft_law_note", "offer_start_collector_check", "offer_start_installment_plan",
     "offer_start_incident_log",
 }

@@ -102,6 +102,18 @@ def _known_bank(facts: Facts, kb: KnowledgeBase) -> Facts:
     return facts
 
 
+BANK_HELP_ID = "bank_official"
+
+
+def _tailored_help(channel: HelpChannel, facts: Facts, kb: KnowledgeBase) -> HelpChannel:
+    """The generic "bank's official line" becomes the named bank's number when we know it."""
+    bank = kb.bank_by_name(facts.bank) if facts.bank else None
+    if channel.id != BANK_HELP_ID or bank is None or not any(c.isdigit() for c in bank.card_hotline or bank.hotline):
+        return channel
+    name = kb.labels["bank_help"].format(bank=bank.name)
+    return HelpChannel(channel.id, name, bank.card_hotline or bank.hotline, channel.scope)
+
+
 def advise(intent: str, facts: Facts, kb: Optional[KnowledgeBase] = None) -> Advice:
     kb = kb or load_kb()
     guidance = kb.guidance[intent]
@@ -121,7 +133,7 @@ def advise(intent: str, facts: Facts, kb: Optional[KnowledgeBase] = None) -> Adv
         notes=tuple(n.format(**values) for n in notes),
         steps=tuple(s.format(**values) for s in steps),
         provisions=tuple(kb.provisions[p] for p in provision_ids),
-        help=tuple(kb.help_channels[h] for h in help_ids),
+        help=tuple(_tailored_help(kb.help_channels[h], facts, kb) for h in help_ids),
         variants=tuple(v.id for v in matched),
         offer=guidance.offer,
     )
