@@ -36,6 +36,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, Event, FollowupAction, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import ClientResponseError as RasaClientResponseError
 
 from addons.messages import SERVICE_UNAVAILABLE, message
 
@@ -58,7 +59,7 @@ def unavailability(error: Optional[BaseException]) -> Optional[str]:
         seen.add(id(error))
         if isinstance(error, ActionExecutionRejection):
             return None
-        if isinstance(error, aiohttp.ClientResponseError):
+        if isinstance(error, (aiohttp.ClientResponseError, RasaClientResponseError)):
             return f"HTTP {error.status}" if error.status >= 500 else None
         if isinstance(error, aiohttp.ClientConnectionError):
             return f"connection failed ({type(error).__name__})"

@@ -19,6 +19,20 @@ sys.path.insert(0, str(ROOT))
 from addons.settings import load_settings  # noqa: E402
 
 
+def _die_with_parent() -> None:
+    """Linux: the action server gets SIGTERM if this launcher dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _interrupt(signum, frame):  # SIGTERM / SIGHUP (terminal closed) shut down like Ctrl-C
+    raise KeyboardInterrupt
+
+
 def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -43,6 +57,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 def main(argv: list[str]) -> int:
     command = argv[argv.index("--") + 1 :] if "--" in argv else argv
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     settings = load_settings()
     env = {**os.environ, "SANIC_HOST": settings.action_host}
     actions = subprocess.Popen(
@@ -50,18 +66,19 @@ def main(argv: list[str]) -> int:
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     main_process = None
     try:
         _wait_healthy(settings.action_url, actions)
         print(f"Action server: {settings.action_url} (localhost only unless ACTION_SERVER_HOST is set)", flush=True)
-        main_process = subprocess.Popen(command, cwd=ROOT, start_new_session=False)
+        main_process = subprocess.Popen(command, cwd=ROOT, preexec_fn=_die_with_parent)
         return main_process.wait()
     except KeyboardInterrupt:
         if main_process is not None and main_process.poll() is None:
             main_process.send_signal(signal.SIGINT)
             try:
-                main_process.wait(timeout=15)
+                main_process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 main_process.kill()
         return 130

@@ -69,3 +69,22 @@ def test_action_server_listens_on_localhost_only():
     finally:
         os.killpg(launcher.pid, signal.SIGINT)
         launcher.wait(timeout=30)
+
+
+def test_killing_the_launcher_outright_still_stops_the_action_server():
+    port = _free_port()
+    env = {**os.environ, "ACTION_SERVER_PORT": str(port)}
+    launcher = subprocess.Popen(
+        [sys.executable, "scripts/with_action_server.py", "--", sys.executable, "-c", "import time; time.sleep(120)"],
+        cwd=ROOT, env=env,
+    )
+    deadline = time.monotonic() + 90
+    while not _healthy(port):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    launcher.kill()  # SIGKILL: no chance to clean up
+    launcher.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while _healthy(port) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert not _healthy(port), "orphan action server left behind"

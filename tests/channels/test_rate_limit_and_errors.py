@@ -1,0 +1,322 @@
+"""Per-sender rate limit and no-silence-on-error in the REST, socket.io and WeChat channels,
+each driven over real HTTP on 127.0.0.1 (Sanic mounted as `rasa run` mounts channels)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, AsyncIterator, Dict, List, Optional
+
+import aiohttp
+import pytest
+import socketio
+from rasa.core.channels.channel import InputChannel, UserMessage, register
+from rasa.core.channels.rest import RestInput
+from rasa.core.run import create_http_input_channels
+from sanic import Sanic
+
+from addons.messages import RATE_LIMITED, SERVICE_UNAVAILABLE, load_messages
+from addons.rate_limit import RateLimiter
+from addons.rest_channel import GuardedRestInput
+from addons.socketio_channel import PersistentSocketIOInput
+
+from . import wechat_harness
+from .socketio_harness import make_credentials
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMITED = load_messages()[RATE_LIMITED]
+UNAVAILABLE = load_messages()[SERVICE_UNAVAILABLE]
+LIMITED_TRADITIONAL = "你發消息太快了，請稍等一分鐘再發。如果有人正在威脅你的安全，請馬上撥打110。"
+
+
+class Bot:
+    """Stands in for Rasa's agent: answers "收到：<text>", or fails as told."""
+
+    def __init__(self, fail: Optional[str] = None) -> None:
+        self.fail = fail  # None, "before" (nothing said) or "after" (one message said)
+        self.calls: List[UserMessage] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.calls.append(message)
+        if self.fail == "before":
+            raise RuntimeError("tracker store down")
+        await message.output_channel.send_text_message(message.sender_id, f"收到：{message.text}")
+        if self.fail == "after":
+            raise RuntimeError("failed after answering")
+
+    @property
+    def texts(self) -> List[str]:
+        return [call.text for call in self.calls]
+
+
+@asynccontextmanager
+async def serve(channel: InputChannel, bot: Bot) -> AsyncIterator[str]:
+    app = Sanic(f"guard_test_{uuid.uuid4().hex}")
+    app.ctx.agent = SimpleNamespace(handle_message=bot)
+    register([channel], app, route="/webhooks/")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await server.before_stop()
+        for connection in list(server.connections):
+            connection.close_if_idle()
+        await server.close()
+        await server.after_stop()
+
+
+def run(coroutine: Any, timeout: float = 30.0) -> Any:
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+# --- REST -------------------------------------------------------------------------------
+
+
+async def post(base_url: str, body: Any, raw: Optional[bytes] = None, params: Optional[Dict] = None):
+    async with aiohttp.ClientSession() as session:
+        data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
+        async with session.post(f"{base_url}/webhooks/rest/webhook", data=data, params=params or {}) as reply:
+            text = await reply.text()
+            try:
+                payload = json.loads(text)
+            except ValueError:
+                payload = text
+            return reply.status, payload, reply.headers
+
+
+def test_rest_answers_like_rasas_channel():
+    bot = Bot()
+
+    async def scenario():
+        async with serve(GuardedRestInput(RateLimiter(per_minute=60)), bot) as base:
+            status, payload, _ = await post(base, {"sender": "alice", "message": "你好", "metadata": {"a": 1}})
+            assert (status, payload) == (200, [{"recipient_id": "alice", "text": "收到：你好"}])
+            status, payload, _ = await post(base, {"sender": 42, "message": "数字"})
+            assert (status, payload) == (200, [{"recipient_id": "42", "text": "收到：数字"}])
+            async with aiohttp.ClientSession() as session, session.get(f"{base}/webhooks/rest/") as health:
+                assert await health.json() == {"status": "ok"}
+
+    run(scenario())
+    assert bot.texts == ["你好", "数字"]
+    assert {call.input_channel for call in bot.calls} == {"rest"} and bot.calls[0].metadata == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    "body, raw",
+    [
+        (None, b"not json"),
+        ([1, 2], None),
+        ({"message": "没有sender"}, None),
+        ({"sender": "", "message": "空sender"}, None),
+        ({"sender": "x" * 129, "message": "太长"}, None),
+        ({"sender": "bob", "message": None}, None),
+        ({"sender": "bob", "message": {"text": "对象"}}, None),
+    ],
+    ids=["not-json", "list", "no-sender", "empty-sender", "long-sender", "no-message", "object-message"],
+)
+def test_rest_bad_requests_are_400_and_never_reach_the_bot(body, raw):
+    bot = Bot()
+
+    async def scenario():
+        async with serve(GuardedRestInput(RateLimiter(per_minute=60)), bot) as base:
+            status, payload, _ = await post(base, body, raw=raw)
+            assert status == 400 and "error" in payload
+
+    run(scenario())
+    assert bot.calls == []
+
+
+def test_rest_sender_over_the_limit_gets_a_friendly_429_and_the_bot_is_not_called():
+    bot = Bot()
+
+    async def scenario():
+        async with serve(GuardedRestInput(RateLimiter(per_minute=6, burst=2)), bot) as base:
+            for text in ("一", "二"):
+                assert (await post(base, {"sender": "alice", "message": text}))[0] == 200
+            status, payload, headers = await post(base, {"sender": "alice", "message": "三"})
+            assert status == 429 and headers["Retry-After"] == "60"
+            assert payload == [{"recipient_id": "alice", "text": LIMITED}]
+            _, payload, _ = await post(base, {"sender": "alice", "message": "催收的人能進我家嗎"})
+            assert payload == [{"recipient_id": "alice", "text": LIMITED_TRADITIONAL}]
+            assert (await post(base, {"sender": "bob", "message": "别人"}))[0] == 200  # per sender
+
+    run(scenario())
+    assert bot.texts == ["一", "二", "别人"]
+
+
+@pytest.mark.parametrize("text, expected", [("你好", UNAVAILABLE), ("你們好", None)])
+def test_rest_failure_with_nothing_said_gets_the_service_unavailable_text(text, expected):
+    async def scenario():
+        async with serve(GuardedRestInput(RateLimiter(per_minute=60)), Bot(fail="before")) as base:
+            return await post(base, {"sender": "alice", "message": text})
+
+    status, payload, _ = run(scenario())
+    assert status == 200 and len(payload) == 1 and payload[0]["recipient_id"] == "alice"
+    if expected:
+        assert payload[0]["text"] == expected
+    else:
+        assert payload[0]["text"].startswith("系統暫時忙不過來")
+
+
+def test_rest_failure_after_an_answer_returns_the_answer_only():
+    async def scenario():
+        async with serve(GuardedRestInput(RateLimiter(per_minute=60)), Bot(fail="after")) as base:
+            return await post(base, {"sender": "alice", "message": "你好"})
+
+    assert run(scenario())[:2] == (200, [{"recipient_id": "alice", "text": "收到：你好"}])
+
+
+def test_rest_failure_does_not_log_the_users_text(caplog):
+    async def scenario():
+        async with serve(GuardedRestInput(RateLimiter(per_minute=60)), Bot(fail="before")) as base:
+            await post(base, {"sender": "alice", "message": "秘密ZEBRA"})
+
+    run(scenario())
+    assert "RuntimeError" in caplog.text and "ZEBRA" not in caplog.text
+
+
+def test_rest_stream_mode_still_works():
+    async def scenario():
+        async with serve(GuardedRestInput(RateLimiter(per_minute=60)), Bot()) as base:
+            return await post(base, {"sender": "alice", "message": "你好"}, params={"stream": "true"})
+
+    status, payload, _ = run(scenario())
+    assert status == 200 and payload == {"recipient_id": "alice", "text": "收到：你好"}
+
+
+def test_rest_channel_replaces_rasas_under_the_same_name_and_url(tmp_path):
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("addons.rest_channel.GuardedRestInput:\n", encoding="utf-8")
+    (channel,) = create_http_input_channels(None, str(credentials))
+    assert type(channel) is GuardedRestInput and isinstance(channel, RestInput)
+    assert channel.name() == "rest" and channel.url_prefix() == "rest"
+
+
+# --- socket.io -------------------------------------------------------------------------------
+
+
+class SocketClient:
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.replies: "asyncio.Queue[Dict[str, Any]]" = asyncio.Queue()
+        self.confirms: "asyncio.Queue[Any]" = asyncio.Queue()
+        self.sio.on("bot_uttered", self.replies.put_nowait)
+        self.sio.on("session_confirm", self.confirms.put_nowait)
+
+    async def open(self, base_url: str, session_id: str) -> "SocketClient":
+        await self.sio.connect(base_url, transports=["polling"], socketio_path="/socket.io", wait_timeout=10)
+        await self.sio.emit("session_request", {"session_id": session_id})
+        assert await asyncio.wait_for(self.confirms.get(), 5) == session_id
+        return self
+
+    async def ask(self, text: str, session_id: str) -> str:
+        await self.sio.emit("user_uttered", {"message": text, "session_id": session_id})
+        return (await asyncio.wait_for(self.replies.get(), 5))["text"]
+
+    async def close(self) -> None:
+        await self.sio.eio.disconnect(abort=True)
+        await asyncio.sleep(0.1)
+
+
+def socket_channel(limiter: RateLimiter) -> PersistentSocketIOInput:
+    channel = PersistentSocketIOInput.from_credentials(make_credentials())
+    channel.limiter = limiter
+    return channel
+
+
+def test_socketio_sender_over_the_limit_gets_a_friendly_text_and_the_bot_is_not_called():
+    bot = Bot()
+    session_a, session_b = uuid.uuid4().hex, uuid.uuid4().hex
+
+    async def scenario():
+        async with serve(socket_channel(RateLimiter(per_minute=6, burst=2)), bot) as base:
+            client = await SocketClient().open(base, session_a)
+            assert await client.ask("一", session_a) == "收到：一"
+            assert await client.ask("二", session_a) == "收到：二"
+            assert await client.ask("三", session_a) == LIMITED
+            assert await client.ask("催收的人能進我家嗎", session_a) == LIMITED_TRADITIONAL
+            other = await SocketClient().open(base, session_b)
+            assert await other.ask("别人", session_b) == "收到：别人"
+            await client.close()
+            await other.close()
+
+    run(scenario())
+    assert bot.texts == ["一", "二", "别人"]
+
+
+def test_socketio_limit_follows_the_session_across_reconnects():
+    bot = Bot()
+    session = uuid.uuid4().hex
+
+    async def scenario():
+        async with serve(socket_channel(RateLimiter(per_minute=6, burst=1)), bot) as base:
+            first = await SocketClient().open(base, session)
+            assert await first.ask("一", session) == "收到：一"
+            await first.close()
+            second = await SocketClient().open(base, session)  # a page reload: new socket, same session
+            assert await second.ask("二", session) == LIMITED
+            await second.close()
+
+    run(scenario())
+    assert bot.texts == ["一"]
+
+
+def test_socketio_failure_gets_the_service_unavailable_text_instead_of_silence():
+    session = uuid.uuid4().hex
+
+    async def scenario():
+        async with serve(socket_channel(RateLimiter(per_minute=60)), Bot(fail="before")) as base:
+            client = await SocketClient().open(base, session)
+            assert await client.ask("你好", session) == UNAVAILABLE
+            await client.close()
+
+    run(scenario())
+
+
+def test_project_socketio_channel_has_a_limiter_from_settings(monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "12")
+    channel = PersistentSocketIOInput.from_credentials(make_credentials())
+    assert channel.limiter.rate == 12 / 60
+
+
+# --- WeChat ---------------------------------------------------------------------------------------
+
+
+def test_wechat_user_over_the_limit_gets_a_friendly_text_and_retries_do_not_count():
+    bot = wechat_harness.ScriptedBot()
+
+    async def scenario():
+        channel = wechat_harness.make_channel(limiter=RateLimiter(per_minute=6, burst=2))
+        async with wechat_harness.serve_channel(channel, bot) as wechat:
+
+            async def content(xml: str) -> str:
+                status, body, params = await wechat.post(xml)
+                assert status == 200
+                return wechat.read_reply(body, params)["Content"]
+
+            assert await content(wechat_harness.text_xml("一", msg_id=1)) == "收到：一"
+            assert await content(wechat_harness.text_xml("一", msg_id=1)) == "收到：一"  # WeChat's retry
+            assert await content(wechat_harness.text_xml("二", msg_id=2)) == "收到：二"
+            assert await content(wechat_harness.text_xml("三", msg_id=3)) == LIMITED
+            other = wechat_harness.text_xml("别人", msg_id=4, openid="oOther_0123456789abcdefghij")
+            assert await content(other) == "收到：别人"
+
+    run(scenario())
+    assert bot.texts == ["一", "二", "别人"]
+
+
+def test_wechat_channel_from_credentials_has_a_limiter_from_settings(monkeypatch, no_wechat_env):
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "7")
+    from addons.wechat_channel import WeChatInput
+
+    assert WeChatInput.from_credentials({"token": "t"}).limiter.rate == 7 / 60
