@@ -53,7 +53,7 @@ chat: train
 
 run: train
 	@mkdir -p var
-	$(PY) scripts/with_action_server.py -- $(RASA) run --model models/debt-rights.tar.gz --endpoints endpoints.yml --credentials credentials.yml --port 5005 --cors "*"
+	$(PY) scripts/with_action_server.py -- $(PY) scripts/run_server.py --model models/debt-rights.tar.gz --endpoints endpoints.yml --credentials credentials.yml --cors "*"
 
 validate: install
 	$(RASA) data validate --fail-on-warnings

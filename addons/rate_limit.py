@@ -31,9 +31,10 @@ class RateLimiter:
 
     @classmethod
     def from_settings(cls) -> "RateLimiter":
-        from addons.settings import load_settings
+        from addons.settings import Settings, load_settings
 
-        return cls(load_settings().rate_limit_per_minute)
+        # getattr: a settings object without the field (an older stub) means the default.
+        return cls(getattr(load_settings(), "rate_limit_per_minute", Settings.rate_limit_per_minute))
 
     def allow(self, sender_id: str) -> bool:
         if self.rate <= 0:  # RATE_LIMIT_PER_MINUTE=0 disables the limit

@@ -26,6 +26,7 @@ an error; macro-F1 averages over the gold intents.
 """
 from __future__ import annotations
 
+import warnings
 import argparse
 import asyncio
 import copy
@@ -241,11 +242,10 @@ def evaluate(records: List[Dict[str, Any]]) -> Dict[str, Any]:
     return out
 
 
-# --------------------------------------------------------------------------- main
+# --------------------------------------------------------------------------- jobs
 
-def run_variant(name: str, out: Path, k: int, with_traditional_copy: bool = True) -> Dict[str, Any]:
-    from actions.guidance.script import is_traditional, to_traditional
-
+def _quiet() -> None:
+    warnings.filterwarnings("ignore")  # sklearn's zero-division and convergence chatter
     logging.getLogger().setLevel(logging.WARNING)
     try:
         from rasa.utils.log_utils import configure_structlog
@@ -253,98 +253,121 @@ def run_variant(name: str, out: Path, k: int, with_traditional_copy: bool = True
         configure_structlog(logging.WARNING)
     except Exception:  # noqa: BLE001 - older rasa
         pass
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench-nlu-{name}-"))
-    config = variant_config(name, out)
-    train_data, train_examples = load_examples(ROOT / "data/nlu")
-    _, test_examples = load_examples(ROOT / "tests/test_nlu.yml")
-    result: Dict[str, Any] = {"variant": name, "label": LABELS[name], "config": str(config) if config else None}
 
-    def make():
-        return SklearnBaseline() if config is None else RasaNLU(config)
 
-    def fit(model, examples, nlu_file: Path, model_dir: Path):
-        if config is None:
-            model.fit_texts([m.get("text") for m in examples], [m.get("intent") for m in examples])
+def run_job(name: str, fold: str, k: int, out: Path, keep_model: bool = False) -> Dict[str, Any]:
+    """One training + prediction: `fold` = "heldout" (train data/nlu, predict tests/test_nlu.yml)
+    or a fold index 0..k-1 of the cross-validation over data/nlu."""
+    import shutil
+
+    from actions.guidance.script import is_traditional, to_traditional
+
+    _quiet()
+    vdir = out / name
+    vdir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-nlu-{name}-{fold}-"))
+    try:
+        config = variant_config(name, tmp)
+        if config is not None:
+            shutil.copy(config, vdir / "config.yml")
+        train_data, train_examples = load_examples(ROOT / "data/nlu")
+        if fold == "heldout":
+            fit_examples = train_examples
+            nlu_file = ROOT / "data/nlu"
+            _, test_examples = load_examples(ROOT / "tests/test_nlu.yml")
         else:
-            model.fit(nlu_file, model_dir)
-
-    def records(model, examples):
-        texts = [m.get("text") for m in examples]
+            tr, te = folds([m.get("intent") for m in train_examples], k)[int(fold)]
+            fit_examples = [train_examples[j] for j in tr]
+            test_examples = [train_examples[j] for j in te]
+            nlu_file = tmp / "train.yml"
+            if config is not None:
+                write_subset(train_data, fit_examples, nlu_file)
+        if config is None:
+            model = SklearnBaseline()
+            model.fit_texts([m.get("text") for m in fit_examples], [m.get("intent") for m in fit_examples])
+        else:
+            model = RasaNLU(config)
+            model.fit(nlu_file, tmp / "model")
+            if keep_model:
+                shutil.copy(tmp / "model" / "model.tar.gz", vdir / "model.tar.gz")
+        texts = [m.get("text") for m in test_examples]
         preds, times = model.predict(texts)
-        return [
+        records = [
             {"text": t, "gold": m.get("intent"), "script": "traditional" if is_traditional(t) else "simplified",
              "final": p["final"], "top1": p["top1"]}
-            for t, m, p in zip(texts, examples, preds)
-        ], times
-
-    # Held-out
-    print(f"[{name}] train on data/nlu ({len(train_examples)} examples), predict tests/test_nlu.yml ({len(test_examples)})", flush=True)
-    model = make()
-    fit(model, train_examples, ROOT / "data/nlu", tmp / "full")
-    held, times = records(model, test_examples)
-    result["train_seconds"] = model.train_seconds
-    result["model_bytes"] = model.model_bytes
-    result["heldout"] = evaluate(held)
-    result["heldout"]["parse_ms"] = {"p50": percentile(times, 50), "p95": percentile(times, 95), "mean": sum(times) / len(times)}
-    result["heldout_predictions"] = held
-    if with_traditional_copy:
-        # The Simplified held-out messages written in Traditional (OpenCC s2tw): a paired script test.
-        simp = [m for m in test_examples if not is_traditional(m.get("text"))]
-        texts = [to_traditional(m.get("text")) for m in simp]
-        preds, _ = model.predict(texts)
-        result["heldout_s2t"] = {
-            "n": len(simp),
-            "accuracy_simplified": sum(p["final"] == m.get("intent") for p, m in zip(model.predict([m.get("text") for m in simp])[0], simp)) / len(simp),
-            "accuracy_as_traditional": sum(p["final"] == m.get("intent") for p, m in zip(preds, simp)) / len(simp),
+            for t, m, p in zip(texts, test_examples, preds)
+        ]
+        job: Dict[str, Any] = {
+            "variant": name, "fold": fold, "train_examples": len(fit_examples), "test_examples": len(test_examples),
+            "train_seconds": model.train_seconds, "model_bytes": model.model_bytes,
+            "parse_ms": {"p50": percentile(times, 50), "p95": percentile(times, 95), "mean": sum(times) / len(times)},
+            "records": records,
         }
-    del model
+        if fold == "heldout":
+            # The Simplified held-out messages written in Traditional (OpenCC s2tw): a paired script test.
+            simp = [(r, m) for r, m in zip(records, test_examples) if r["script"] == "simplified"]
+            trad_preds, _ = model.predict([to_traditional(m.get("text")) for _, m in simp])
+            job["s2t"] = {
+                "n": len(simp),
+                "accuracy_simplified": sum(r["final"] == r["gold"] for r, _ in simp) / len(simp),
+                "accuracy_as_traditional": sum(p["final"] == r["gold"] for p, (r, _) in zip(trad_preds, simp)) / len(simp),
+                "changed": sum(p["final"] != r["final"] for p, (r, _) in zip(trad_preds, simp)),
+            }
+        write_json(vdir / f"job-{fold}.json", job)
+        return job
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
-    # Cross-validation
-    if k > 1:
-        labels = [m.get("intent") for m in train_examples]
-        cv_records: List[Dict[str, Any]] = []
-        fold_scores = []
-        t_cv = time.perf_counter()
-        for i, (tr, te) in enumerate(folds(labels, k)):
-            print(f"[{name}] fold {i + 1}/{k}: train {len(tr)}, test {len(te)}", flush=True)
-            fold_file = tmp / f"fold{i}" / "train.yml"
-            fold_file.parent.mkdir(parents=True, exist_ok=True)
-            tr_examples = [train_examples[j] for j in tr]
-            if config is not None:
-                write_subset(train_data, tr_examples, fold_file)
-            model = make()
-            fit(model, tr_examples, fold_file, tmp / f"fold{i}")
-            recs, _ = records(model, [train_examples[j] for j in te])
-            for r in recs:
-                r["fold"] = i
-            cv_records += recs
-            fold_scores.append(scores([r["gold"] for r in recs], [r["final"] for r in recs]))
-            del model
-        result["cv"] = evaluate(cv_records)
-        result["cv"]["folds"] = k
-        result["cv"]["fold_accuracy"] = [f["accuracy"] for f in fold_scores]
-        result["cv"]["fold_macro_f1"] = [f["macro_f1"] for f in fold_scores]
-        result["cv"]["seconds"] = time.perf_counter() - t_cv
-        result["cv_predictions"] = cv_records
-    write_json(out / "result.json", result)
+
+def merge(out: Path, name: str, k: int) -> Dict[str, Any]:
+    """Metrics of one variant from its job files (held-out, and CV if all k folds ran)."""
+    from bench.common import read_json
+
+    vdir = out / name
+    held = read_json(vdir / "job-heldout.json")
+    result: Dict[str, Any] = {
+        "variant": name, "label": LABELS[name],
+        "config": str(vdir / "config.yml") if (vdir / "config.yml").exists() else None,
+        "train_seconds": held["train_seconds"], "model_bytes": held["model_bytes"],
+        "heldout": {**evaluate(held["records"]), "parse_ms": held["parse_ms"]},
+        "heldout_s2t": held.get("s2t"),
+    }
+    fold_files = [vdir / f"job-{i}.json" for i in range(k)] if k > 1 else []
+    if fold_files and all(f.exists() for f in fold_files):
+        jobs = [read_json(f) for f in fold_files]
+        records = [dict(r, fold=i) for i, j in enumerate(jobs) for r in j["records"]]
+        cv = evaluate(records)
+        cv["folds"] = k
+        cv["fold_accuracy"] = [scores([r["gold"] for r in j["records"]], [r["final"] for r in j["records"]])["accuracy"] for j in jobs]
+        cv["fold_macro_f1"] = [scores([r["gold"] for r in j["records"]], [r["final"] for r in j["records"]])["macro_f1"] for j in jobs]
+        cv["train_seconds_total"] = sum(j["train_seconds"] for j in jobs)
+        result["cv"] = cv
+    write_json(vdir / "result.json", result)
     return result
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variant", required=True, choices=VARIANTS)
-    p.add_argument("--out", required=True)
-    p.add_argument("--folds", type=int, default=5, help="0 or 1: held-out only")
+    p.add_argument("--fold", default="all", help="heldout, a fold index, or all (held-out + every fold, in this process)")
+    p.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validation (0: held-out only)")
+    p.add_argument("--out", required=True, help="results go to OUT/VARIANT/")
+    p.add_argument("--keep-model", action="store_true", help="keep the held-out model as OUT/VARIANT/model.tar.gz")
     args = p.parse_args()
     os.chdir(ROOT)  # component paths (data/dictionaries, data/patterns) are relative to the root
+    out = Path(args.out)
     t0 = time.perf_counter()
-    r = run_variant(args.variant, Path(args.out), args.folds)
-    h = r["heldout"]
-    cv = r.get("cv", {})
-    print(f"[{args.variant}] held-out acc {h['accuracy']:.4f} macro-F1 {h['macro_f1']:.4f}"
-          + (f" | CV acc {cv['accuracy']:.4f} macro-F1 {cv['macro_f1']:.4f}" if cv else "")
-          + f" | {time.perf_counter() - t0:.0f} s", flush=True)
+    jobs = ["heldout"] + [str(i) for i in range(args.folds if args.folds > 1 else 0)] if args.fold == "all" else [args.fold]
+    for fold in jobs:
+        j = run_job(args.variant, fold, args.folds, out, keep_model=args.keep_model and fold == "heldout")
+        print(f"[{args.variant} {fold}] train {j['train_seconds']:.1f} s, accuracy "
+              f"{sum(r['final'] == r['gold'] for r in j['records']) / len(j['records']):.4f}", flush=True)
+    if args.fold == "all":
+        r = merge(out, args.variant, args.folds)
+        h, cv = r["heldout"], r.get("cv", {})
+        print(f"[{args.variant}] held-out acc {h['accuracy']:.4f} macro-F1 {h['macro_f1']:.4f}"
+              + (f" | CV acc {cv['accuracy']:.4f} macro-F1 {cv['macro_f1']:.4f}" if cv else "")
+              + f" | {time.perf_counter() - t0:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.utils import AvailableEndpoints
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
+from actions.guidance.dialogue_kb import load_dialogue
 from addons.lock_store import AtomicRedisLockStore, EnvLockStore
 from addons.tracker_store import RedactingTrackerStore
 
@@ -30,6 +31,8 @@ from .services import free_port
 ROOT = Path(__file__).resolve().parents[2]
 PII_MESSAGE = "手机 13800138000 身份证 11010519491231002X 卡号 6222021234567890128 暗号ZEBRAMARKER"
 RAW = ("13800138000", "11010519491231002X", "6222021234567890128")
+# What action_delete_my_data says (actions/knowledge/dialogue.yml, messages.data_deleted).
+DELETED = load_dialogue().messages["data_deleted"]
 
 BOT = {
     "domain.yml": """
@@ -175,7 +178,7 @@ def test_delete_my_data_with_the_embedded_sqlite_store(model, action_server, tmp
     assert user_text == "手机 [手机号] 身份证 [身份证号] 卡号 [银行卡号] 暗号ZEBRAMARKER"
     assert b"ZEBRAMARKER" in database.read_bytes()
 
-    assert asyncio.run(say(agent, "user-1", "删除")) == ["已删除你在本服务中的全部聊天记录和信息。"]
+    assert asyncio.run(say(agent, "user-1", "删除")) == [DELETED]
     assert sqlite_rows(database, "user-1") == []
     assert sqlite_rows(database, "user-2")  # someone else's conversation stays
     content = database.read_bytes()
@@ -217,7 +220,7 @@ def test_two_servers_on_postgres_and_redis(model, action_server, postgres_url, r
     assert "1390000000" not in json.dumps(stored, ensure_ascii=False)
     assert [e["text"] for e in stored if e["event"] == "user"] == ["手机 [手机号]"] * 6
 
-    assert asyncio.run(say(server_b, "multi", "删除")) == ["已删除你在本服务中的全部聊天记录和信息。"]
+    assert asyncio.run(say(server_b, "multi", "删除")) == [DELETED]
     with psycopg2.connect(postgres_url) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM events WHERE sender_id = 'multi'")
         assert cursor.fetchone()[0] == 0

@@ -1,0 +1,131 @@
+"""Entity extraction precision / recall on bench/data/entities_heldout.yml.
+
+    python -m bench.entities --model MODEL.tar.gz --out bench/out/entities
+
+Each sentence goes through the trained model's full NLU pipeline
+(Agent.parse_message: normaliser -> tokenizer -> ... -> ChineseEntityExtractor),
+exactly as the server parses a user message. Scored per sentence on
+(entity, value) pairs for amount, bank, overdue_duration and relation.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List, Set, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import write_json  # noqa: E402
+
+HELDOUT = ROOT / "bench/data/entities_heldout.yml"
+TYPES = ["amount", "bank", "overdue_duration", "relation"]
+
+
+def load_gold(path: Path = HELDOUT) -> List[Dict[str, Any]]:
+    from ruamel.yaml import YAML
+
+    rows = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))["examples"]
+    out = []
+    for row in rows:
+        gold: Set[Tuple[str, str]] = set()
+        for t in TYPES:
+            v = row.get(t)
+            for value in (v if isinstance(v, list) else [v] if v is not None else []):
+                gold.add((t, str(value)))
+        out.append({"text": row["text"], "gold": gold})
+    return out
+
+
+def check_not_in_training(rows: List[Dict[str, Any]]) -> List[str]:
+    """Sentences of the held-out entity set that also occur in data/nlu or tests/test_nlu.yml."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from addons.text_normalizer import normalise
+
+    seen = set()
+    for p in ("data/nlu", "tests/test_nlu.yml"):
+        for m in load_data(str(ROOT / p)).training_examples:
+            if m.get("text"):
+                seen.add(normalise(m.get("text"))[0])
+    return [r["text"] for r in rows if normalise(r["text"])[0] in seen]
+
+
+def score(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for r in rows:
+        pred = {(t, v) for t, v in r["pred"] if t in TYPES}
+        for t, _ in pred & r["gold"]:
+            tp[t] += 1
+        for t, _ in pred - r["gold"]:
+            fp[t] += 1
+        for t, _ in r["gold"] - pred:
+            fn[t] += 1
+    out = {}
+    for t in TYPES + ["all"]:
+        a = sum(tp.values()) if t == "all" else tp[t]
+        b = sum(fp.values()) if t == "all" else fp[t]
+        c = sum(fn.values()) if t == "all" else fn[t]
+        p = a / (a + b) if a + b else None
+        rc = a / (a + c) if a + c else None
+        f1 = 2 * p * rc / (p + rc) if p and rc else 0.0
+        out[t] = {"support": a + c, "tp": a, "fp": b, "fn": c, "precision": p, "recall": rc, "f1": f1}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    os.chdir(ROOT)
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        from rasa.utils.log_utils import configure_structlog
+
+        configure_structlog(logging.WARNING)
+    except Exception:  # noqa: BLE001
+        pass
+
+    rows = load_gold()
+    overlap = check_not_in_training(rows)
+    if overlap:
+        raise SystemExit(f"bench/data/entities_heldout.yml: these sentences are in the training/test data: {overlap}")
+
+    from actions.guidance.script import is_traditional
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(args.model)
+
+    async def parse_all():
+        for r in rows:
+            result = await agent.parse_message(r["text"])
+            r["pred"] = {(e["entity"], str(e.get("value"))) for e in result.get("entities") or []}
+
+    asyncio.run(parse_all())
+    result = {
+        "sentences": len(rows),
+        "sentences_per_type": {t: sum(any(g[0] == t for g in r["gold"]) for r in rows) for t in TYPES},
+        "sentences_without_entity": sum(not r["gold"] for r in rows),
+        "traditional_sentences": sum(is_traditional(r["text"]) for r in rows),
+        "scores": score(rows),
+        "errors": [
+            {"text": r["text"], "missing": sorted(r["gold"] - {p for p in r["pred"] if p[0] in TYPES}),
+             "extra": sorted({p for p in r["pred"] if p[0] in TYPES} - r["gold"])}
+            for r in rows if {p for p in r["pred"] if p[0] in TYPES} != r["gold"]
+        ],
+    }
+    write_json(Path(args.out) / "entities.json", result)
+    s = result["scores"]
+    print("entities: " + ", ".join(f"{t} P {s[t]['precision'] or 0:.3f} R {s[t]['recall'] or 0:.3f}" for t in TYPES), flush=True)
+
+
+if __name__ == "__main__":
+    main()

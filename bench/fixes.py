@@ -1,0 +1,99 @@
+"""`rasa` with the candidate speed fixes applied in-process (a benchmark experiment).
+
+    PYTHONPATH=. python -m bench.fixes run --model ... --endpoints ...   # = rasa run ..., patched
+    BENCH_FIXES=schema,sqlite python -m bench.fixes run ...             # a subset
+
+The fixes are the ones docs/benchmarks.md proposes after profiling; they are
+applied here by monkeypatching so that their effect is measured in the same
+`make bench` run, without changing the project's code. Each is small enough
+to move into addons/ as it is:
+
+  schema  Rasa's RemoteAction._validate_action_result calls
+          jsonschema.validate(result, schema), which first re-validates the
+          (constant) schema against the JSON-Schema meta-schema, on every
+          action-server reply. Here the validator is built once and reused;
+          the reply is validated exactly as before.
+  pool    The tracker store's SQLite engine keeps its connections in a pool
+          (SQLAlchemy 1.4 gives a file SQLite database a NullPool: a new
+          connection, PRAGMAs included, for every load and every save).
+  sqlite  The tracker store's SQLite connections use WAL journaling with
+          synchronous=NORMAL (durable against a process crash; an OS crash
+          can lose the last transactions) instead of a full fsync per commit.
+  cn2an   Import cn2an (its dictionaries and ~300 regular expressions) at
+          start-up instead of inside the first message that contains a number.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+FIXES = ("schema", "pool", "sqlite", "cn2an")
+
+
+def apply(names) -> None:
+    names = set(names)
+    if "schema" in names:
+        import jsonschema
+        from rasa.core.actions.action import RemoteAction
+
+        schema = RemoteAction.action_response_format_spec()
+        validator = jsonschema.validators.validator_for(schema)(schema)
+        original = RemoteAction._validate_action_result
+
+        def _validate_action_result(self: Any, result: Any) -> bool:
+            if validator.is_valid(result):
+                return True
+            return original(self, result)  # raises with Rasa's own message
+
+        RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    if "sqlite" in names:
+        import addons.tracker_store as store
+
+        previous = store._on_sqlite_connect
+
+        def _on_sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+            previous(dbapi_connection, record)
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        store._on_sqlite_connect = _on_sqlite_connect
+    if "pool" in names:
+        import sqlalchemy as sa
+
+        import addons.tracker_store as store
+
+        init = store.RedactingTrackerStore.__init__
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+            if self.engine.dialect.name != "sqlite":
+                return
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4,
+                                           connect_args={"check_same_thread": False})
+            sa.event.listen(self.engine, "connect", lambda c, r: store._on_sqlite_connect(c, r))
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+        store.RedactingTrackerStore.__init__ = __init__  # type: ignore[method-assign]
+    if "cn2an" in names:
+        import cn2an  # noqa: F401
+
+
+def main() -> None:
+    names = [n for n in os.environ.get("BENCH_FIXES", ",".join(FIXES)).split(",") if n]
+    unknown = set(names) - set(FIXES)
+    if unknown:
+        raise SystemExit(f"unknown fix(es): {', '.join(sorted(unknown))}")
+    apply(names)
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", *sys.argv[1:]]
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
