@@ -9,6 +9,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from addons.action_reply_validation import install as install_reply_validation
 from actions.guidance.script import prefers_traditional, to_traditional
 
 
@@ -27,6 +28,7 @@ class ScriptAwareNLG(TemplatedNaturalLanguageGenerator):
         from addons.action_fallback import install
 
         install()  # friendly "稍后再试" instead of silence when the action server is down
+        install_reply_validation()  # same checks, validator built once (profiled hot spot)
 
     async def generate(
         self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text, **kwargs: Any

@@ -31,6 +31,27 @@ from typing import Any
 FIXES = ("schema", "pool", "sqlite", "cn2an")
 
 
+def already_in_project() -> dict:
+    """Which fixes the project's own code already has (by a look at its source)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+
+    def src(*globs: str) -> str:
+        return "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                         for g in globs for p in sorted(root.glob(g)) if p.is_file())
+
+    addons = src("addons/*.py")
+    store = src("addons/tracker_store.py")
+    quantities = src("actions/guidance/quantities.py", "addons/entity_extractor.py", "actions/__init__.py")
+    return {
+        "schema": "validator_for(" in addons and "_validate_action_result" in addons,
+        "pool": "QueuePool" in store or "StaticPool" in store or "SingletonThreadPool" in store,
+        "sqlite": "journal_mode=WAL" in store.replace(" ", "") or "synchronous=NORMAL" in store.replace(" ", ""),
+        "cn2an": any(line.startswith("import cn2an") or line.startswith("from cn2an") for line in quantities.splitlines()),
+    }
+
+
 def apply(names) -> None:
     names = set(names)
     if "schema" in names:

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"ours": "#1f77b4", "starter": "#ff7f0e"}
+COLORS = {"ours": "#1f77b4", "starter": "#ff7f0e", "ours + candidate fixes": "#2ca02c"}
 
 
 def _save(fig, path: Path) -> Path:
@@ -94,10 +94,10 @@ def latency(bots: Dict[str, Dict[str, Any]], path: Path) -> Path:
         for q, style in (("p50_ms", "-"), ("p95_ms", "--"), ("p99_ms", ":")):
             axes[0].plot(cs, [r["load"][str(c)][q] for c in cs], style, marker="o", color=COLORS.get(name),
                          label=f"{name} {q[:3]}")
-    width = 0.38
+    width = 0.8 / len(bots)
     for k, (name, r) in enumerate(bots.items()):
         cs = sorted(int(c) for c in r["load"])
-        xs = [i + (k - 0.5) * width for i in range(len(cs))]
+        xs = [i + (k - (len(bots) - 1) / 2) * width for i in range(len(cs))]
         vals = [r["load"][str(c)]["throughput_tps"] for c in cs]
         axes[1].bar(xs, vals, width, color=COLORS.get(name), label=name)
         for x, v in zip(xs, vals):

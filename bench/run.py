@@ -54,6 +54,14 @@ TARGETS = {
 }
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and every finished child process so far."""
+    import resource
+
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -66,11 +74,11 @@ class Settings:
         self.quick = quick
         self.folds = args.folds if args.folds is not None else (0 if quick else 5)
         self.jobs = args.jobs
-        self.duration = args.duration if args.duration is not None else (5.0 if quick else 20.0)
+        self.duration = args.duration if args.duration is not None else (5.0 if quick else 15.0)
         self.warmup = 1.0 if quick else 2.0
-        self.startups = 1 if quick else 3
+        self.startups = {"ours": 1 if quick else 3, "starter": 1 if quick else 2}
         self.tracker_turns = 50 if quick else 200
-        self.tracker_runs = 1 if quick else 3
+        self.tracker_runs = {"ours": 1 if quick else 2, "starter": 1}
         self.scale_factors = [1, 2] if quick else [1, 2, 4]
         self.profile = args.profile
         self.profile_seconds = 8.0 if quick else 15.0
@@ -99,8 +107,7 @@ def nlu_section(out: Path, tmp: Path, s: Settings) -> None:
         tasks.append((200.0, f"default_jieba-{fold}", [nlu + ["--variant", "default_jieba", "--fold", fold]]))
     chosen_model = nout / "chosen" / "model.tar.gz"
     tasks.append((25.0 * (1 + len(folds)), "chosen", [
-        nlu + ["--variant", "chosen", "--fold", "heldout", "--keep-model"],
-        *[nlu + ["--variant", "chosen", "--fold", f] for f in folds],
+        nlu + ["--variant", "chosen", "--fold", "all", "--keep-model"],
         [PY, "-m", "bench.entities", "--model", str(chosen_model), "--out", str(out / "entities")],
     ]))
     for v in ("no_normalizer", "no_userdict"):
@@ -118,7 +125,9 @@ def nlu_section(out: Path, tmp: Path, s: Settings) -> None:
     t0 = time.perf_counter()
     timings = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=s.jobs) as pool:
-        for name, seconds in pool.map(work, tasks):
+        futures = [pool.submit(work, t) for t in tasks]  # submitted longest first
+        for fut in concurrent.futures.as_completed(futures):
+            name, seconds = fut.result()
             timings[name] = seconds
             log(f"nlu job {name}: {seconds:.0f} s")
     results = {v: merge(nout, v, s.folds) for v in VARIANTS}
@@ -205,17 +214,17 @@ def serve_section(name: str, bot, messages: List[str], long_messages: List[str],
                 f"p50 {res['p50_ms']:.0f} p95 {res['p95_ms']:.0f} p99 {res['p99_ms']:.0f} ms, errors {res['errors']}")
         r["memory_after_load"] = running.memory()
         r["tracker"] = []
-        for i in range(s.tracker_runs):
+        for i in range(s.tracker_runs[name]):
             lat = asyncio.run(long_conversation(running.url, long_messages, s.tracker_turns, f"{name}-long-{i}"))
             r["tracker"].append(lat)
         r["memory_after_tracker"] = running.memory()
-        log(f"{name}: {s.tracker_runs} x {s.tracker_turns}-turn conversation done")
+        log(f"{name}: {s.tracker_runs[name]} x {s.tracker_turns}-turn conversation done")
         if profile == "always" or (profile == "auto" and _misses_target(r)):
             log(f"{name}: profiling with py-spy ({s.profile_seconds:.0f} s, single conversation)")
             r["profile"] = _profile(running, s.profile_seconds, sout, messages, s)
     finally:
         running.stop()
-    for i in range(2, s.startups + 1):
+    for i in range(2, s.startups[name] + 1):
         again = start(bot, logs, f"{name}-{i}", messages[0])
         r["startup_seconds"].append(again.startup_seconds)
         r.setdefault("memory_idle_restarts", []).append(again.memory())
@@ -260,7 +269,7 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
     """Our bot with bench/fixes.py applied: start-up, the same loads, memory (and each fix alone)."""
     from bench.fixes import FIXES
     from bench.load import run_load
-    from bench.serve import MemorySampler, project_messages, start
+    from bench.serve import MemorySampler, project_messages, response_only_messages, start
 
     sout = fresh_dir(out / "fixes")
     bot = ours_bot(tmp, "ours-fixes")
@@ -271,7 +280,9 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
         bot.train(sout / "logs" / "train.log")
     bot.launcher = [PY, "-m", "bench.fixes"]
     messages = project_messages()
-    r: Dict[str, Any] = {"fixes": list(FIXES), "load": {}}
+    from bench.fixes import already_in_project
+
+    r: Dict[str, Any] = {"fixes": list(FIXES), "already_in_project": already_in_project(), "load": {}}
     running = start(bot, sout / "logs", "fixes", messages[0], {"BENCH_FIXES": ",".join(FIXES)})
     try:
         r["startup_seconds"] = running.startup_seconds
@@ -285,6 +296,24 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
             res["peak_rss_bytes"] = mem.peak
             r["load"][str(c)] = res
             log(f"fixes: c={c}: {res['throughput_tps']:.1f}/s, p50 {res['p50_ms']:.0f} p95 {res['p95_ms']:.0f} ms")
+    finally:
+        running.stop()
+    # Rasa's floor on this machine: the same model, conversations in memory, only messages that
+    # rules answer with a domain response (no action server call, no database).
+    floor_endpoints = tmp / "floor-endpoints.yml"
+    floor_endpoints.write_text("action_endpoint:\n  url: \"__ACTION_URL__\"\nnlg:\n  type: addons.script_nlg.ScriptAwareNLG\n",
+                               encoding="utf-8")
+    floor = ours_bot(tmp, "ours-floor")
+    floor.model, floor.endpoints, floor.launcher = bot.model, floor_endpoints, bot.launcher
+    simple = response_only_messages()
+    running = start(floor, sout / "logs", "floor", simple[0], {"BENCH_FIXES": "schema,cn2an"})
+    try:
+        asyncio.run(run_load(running.url, simple, 4, 4.0, 0.0, s.turns_per_conversation, prefix="warm"))
+        r["floor"] = {"messages": len(simple), "load": {}}
+        for c in (1, 10):
+            r["floor"]["load"][str(c)] = asyncio.run(run_load(running.url, simple, c, s.duration, s.warmup,
+                                                              s.turns_per_conversation, prefix="floor"))
+        log(f"floor: c=10 {r['floor']['load']['10']['throughput_tps']:.1f}/s")
     finally:
         running.stop()
     if each:
@@ -361,7 +390,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(OUT), help="raw results folder (default bench/out)")
     ap.add_argument("--jobs", type=int, default=2, help="accuracy jobs run at once (default 2 = the cores of the target machine)")
     ap.add_argument("--folds", type=int, default=None, help="k of the cross-validation (default 5; --quick: 0 = none)")
-    ap.add_argument("--duration", type=float, default=None, help="seconds measured per load level (default 20)")
+    ap.add_argument("--duration", type=float, default=None, help="seconds measured per load level (default 15)")
     ap.add_argument("--profile", choices=["auto", "always", "never"], default="always",
                     help="py-spy profile of our server under load: always (default), auto (when the p95 target is missed), never")
     ap.add_argument("--fixes-each", action="store_true", help="also measure each candidate fix alone (4 more server starts)")
@@ -386,29 +415,43 @@ def main() -> None:
         meta["command"] = " ".join([Path(PY).name, "-m", "bench.run", *sys.argv[1:]])
         meta["sections_run"] = measuring
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    timing: Dict[str, Dict[str, float]] = {}
+    clock = {"wall": time.perf_counter(), "cpu": _cpu()}
+
+    def lap(section: str) -> None:
+        now, cpu = time.perf_counter(), _cpu()
+        timing[section] = {"wall_seconds": now - clock["wall"], "cpu_seconds": cpu - clock["cpu"]}
+        clock.update(wall=now, cpu=cpu)
+        log(f"{section}: {timing[section]['wall_seconds'] / 60:.1f} min wall, {timing[section]['cpu_seconds'] / 60:.1f} CPU-min")
+
     log(f"sections {', '.join(sections)}; temporary folder {tmp}; raw results {out}")
     try:
         if "nlu" in sections:
             log("nlu: 5 pipelines x (held-out + CV), entity held-out set")
             nlu_section(out, tmp, s)
+            lap("nlu")
         ours = None
         if "ours" in sections:
             from bench.serve import advisory_messages, project_messages
 
             ours = serve_section("ours", ours_bot(tmp), project_messages(), advisory_messages(), out, s,
                                  profile=args.profile)
+            lap("ours")
         if "starter" in sections:
             from bench.serve import starter_messages
 
             bot = starter_bot(tmp)
             msgs = starter_messages(bot.project)
             serve_section("starter", bot, msgs, msgs, out, s)
+            lap("starter")
         if "fixes" in sections:
             fixes_section(out, tmp, s, each=args.fixes_each)
+            lap("fixes")
         if "scale" in sections:
             if ours is None and (out / "ours/result.json").exists():
                 ours = read_json(out / "ours/result.json")
             scale_section(out, tmp, s, ours)
+            lap("scale")
     finally:
         if args.keep_tmp:
             log(f"kept {tmp}")
@@ -416,6 +459,8 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
     if measuring:
         meta["wall_seconds"] = time.perf_counter() - t0
+        meta["cpu_seconds"] = _cpu()
+        meta.setdefault("sections", {}).update(timing)
         meta["loadavg_at_end"] = loadavg()
         write_json(meta_path, meta)
         log(f"measurements done in {meta['wall_seconds'] / 60:.1f} min")

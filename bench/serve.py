@@ -238,6 +238,14 @@ def advisory_messages() -> List[str]:
             if m.get("intent") in advisory]
 
 
+def response_only_messages() -> List[str]:
+    """Held-out messages of greet / goodbye / thank / bot_challenge: rules answer them with a domain response."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    keep = {"greet", "goodbye", "thank", "bot_challenge"}
+    return [m.get("text") for m in load_data(str(ROOT / "tests/test_nlu.yml")).intent_examples if m.get("intent") in keep]
+
+
 def starter_messages(project: Path) -> List[str]:
     from rasa.shared.nlu.training_data.loading import load_data
 

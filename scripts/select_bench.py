@@ -159,6 +159,49 @@ def cmd_latency(args) -> None:
     print(json.dumps(info))
 
 
+def cmd_cvparses(args) -> None:
+    """Out-of-fold rankings for every training example (5 folds, NumPy seed 42 as in
+    select_cv.py), to check fallback thresholds on more (and harder) messages."""
+    import asyncio
+    import logging
+    import tempfile
+
+    import numpy as np
+
+    np.random.seed(42)
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+    from rasa.nlu.test import generate_folds
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.getLogger().setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_data(str(ROOT / "data/nlu"))
+    records = []
+    for k, (train, test) in enumerate(generate_folds(5, data)):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "train.yml"
+            path.write_text(train.nlu_as_yaml(), encoding="utf-8")
+            model = train_nlu(args.config, str(path), tmp, fixed_model_name="fold")
+            agent = Agent.load(model)
+
+            async def parse_all():
+                for m in test.intent_examples:
+                    result = await agent.parse_message(m.get("text"))
+                    ranking = [r for r in result.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
+                    records.append({"fold": k, "text": m.get("text"), "gold": m.get("intent"), "final": result["intent"]["name"],
+                                    "top": [[r["name"], r["confidence"]] for r in ranking[:3]]})
+
+            asyncio.run(parse_all())
+    with open(out / "cv_parses.jsonl", "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(f"{len(records)} out-of-fold parses -> {out / 'cv_parses.jsonl'}")
+
+
 def _report(path: Path) -> dict:
     r = json.loads(path.read_text(encoding="utf-8"))
     per_intent = {k: v["f1-score"] for k, v in r.items() if isinstance(v, dict) and "support" in v and k not in ("macro avg", "weighted avg", "micro avg")}
@@ -202,7 +245,7 @@ def summarise(out: Path) -> dict:
     if (out / "cv/intent_report.json").exists():
         s["cv"] = _report(out / "cv/intent_report.json")
         log = (out / "cv.log").read_text(errors="replace")
-        m = re.search(r"Intent evaluation results.*?test accuracy: ([\d.]+) \(([\d.]+)\).*?test F1-score: ([\d.]+) \(([\d.]+)\)", log, re.S)
+        m = re.search(r"Intent evaluation results.*?test accuracy: ([\d.]+) \(([\d.]+)\).*?test F1-score: ([\d.]+) \(([\d.]+)\)", log, re.S | re.I)
         if m:
             s["cv"]["fold_accuracy_mean_std"] = [float(m.group(1)), float(m.group(2))]
             s["cv"]["fold_f1_mean_std"] = [float(m.group(3)), float(m.group(4))]
@@ -222,6 +265,9 @@ def main() -> None:
     p.add_argument("--model", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--passes", type=int, default=3)
+    p = sub.add_parser("cvparses")
+    p.add_argument("--config", required=True)
+    p.add_argument("--out", required=True)
     p = sub.add_parser("all")
     p.add_argument("--config", required=True)
     p.add_argument("--out", required=True)
@@ -232,7 +278,7 @@ def main() -> None:
     if args.cmd == "summary":
         print(json.dumps(summarise(Path(args.out)), indent=2, ensure_ascii=False))
     else:
-        {"train": cmd_train, "latency": cmd_latency, "all": cmd_all}[args.cmd](args)
+        {"train": cmd_train, "latency": cmd_latency, "cvparses": cmd_cvparses, "all": cmd_all}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def main() -> None:
         return f1_score(g, p, labels=labels, average="macro", zero_division=0)
 
     ref_boot = np.array([mf1(gold[i], ref_pred[i]) for i in idx])
-    print("| config | CV acc | CV macro-F1 (fold mean ± sd) | held-out acc | held-out macro-F1 | Δ macro-F1 vs ref [95% CI] | fit s | train s | parse p50 / p95 ms | model MB |")
+    print("| config | CV acc (fold mean ± sd) | CV macro-F1 | held-out acc | held-out macro-F1 | Δ macro-F1 vs ref [95% CI] | fit s | train s | parse p50 / p95 ms | model MB |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.names:
         s = json.loads((BASE / name / "summary.json").read_text())
@@ -48,9 +48,9 @@ def main() -> None:
         delta = mf1(gold, pred) - mf1(gold, ref_pred)
         lo, hi = np.percentile(boot, [2.5, 97.5])
         cv = s.get("cv", {})
-        fold = cv.get("fold_f1_mean_std")
-        cv_acc = f"{cv['accuracy']:.3f}" if cv else "–"
-        cv_f1 = f"{cv['macro_f1']:.3f}" + (f" ({fold[0]:.3f} ± {fold[1]:.3f})" if fold else "") if cv else "–"
+        fold = cv.get("fold_accuracy_mean_std")
+        cv_acc = f"{cv['accuracy']:.3f}" + (f" ({fold[0]:.3f} ± {fold[1]:.3f})" if fold else "") if cv else "–"
+        cv_f1 = f"{cv['macro_f1']:.3f}" if cv else "–"
         h, tr, lat = s["heldout"], s["train"], s.get("latency", {})
         print(f"| {name} | {cv_acc} | {cv_f1} | {h['accuracy']:.3f} | {h['macro_f1']:.3f} | {delta:+.3f} [{lo:+.3f}, {hi:+.3f}] | "
               f"{tr['fit_seconds']:.1f} | {tr['train_nlu_seconds']:.0f} | {lat.get('p50_ms', float('nan')):.1f} / {lat.get('p95_ms', float('nan')):.1f} | {tr['model_bytes'] / 1e6:.1f} |")

@@ -1,0 +1,34 @@
+"""The faster action-reply validation accepts and rejects exactly what Rasa's does."""
+from __future__ import annotations
+
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+
+from addons import action_reply_validation
+
+
+@pytest.fixture
+def patched():
+    action_reply_validation.install()
+    yield RemoteAction("action_x", None)
+    action_reply_validation.uninstall()
+
+
+def test_valid_reply_passes(patched):
+    reply = {"events": [{"event": "slot", "name": "a", "value": 1}], "responses": [{"text": "你好"}]}
+    assert patched._validate_action_result(reply) is True
+
+
+@pytest.mark.parametrize("reply", [{"events": "nope"}, {"events": [{"event": 3}]}, {"responses": "x"}])
+def test_invalid_reply_raises_like_rasa(patched, reply):
+    with pytest.raises(ValidationError):
+        patched._validate_action_result(reply)
+
+
+def test_install_is_idempotent_and_reversible():
+    original = RemoteAction._validate_action_result
+    assert action_reply_validation.install() is True
+    assert action_reply_validation.install() is False
+    action_reply_validation.uninstall()
+    assert RemoteAction._validate_action_result is original
