@@ -176,6 +176,11 @@ class Report:
             for name, t in secs.items():
                 self.w(f"| {name} | {t['wall_seconds'] / 60:.1f} min | {t['cpu_seconds'] / 60:.1f} min |")
             self.w("")
+            if "nlu" in secs:
+                n = m.get("nproc") or 2
+                self.w(f"The accuracy section is pure computation: on an idle machine with {n} cores it takes about its CPU time / {n} "
+                       f"= {secs['nlu']['cpu_seconds'] / 60 / n:.1f} min. The speed sections mostly wait for fixed-length load runs, "
+                       "trainings and start-ups.", "")
         la = m.get("loadavg_at_start") or [0]
         if la and la[0] > 0.5 * (m.get("nproc") or 2):
             self.w(f"> The machine was not idle when the run started (load average {la[0]:.1f} on {m.get('nproc')} cores): "

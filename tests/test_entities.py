@@ -10,7 +10,6 @@ import contextlib
 import json
 import logging
 import shutil
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -369,18 +368,6 @@ def test_messages_without_text(extractor):
     messages = [Message(data={"intent": "greet"}), Message(data={"text": None})]
     assert extractor.process(messages) == messages
     assert all(not m.get("entities") for m in messages)
-
-
-def test_fast_enough(extractor):
-    text = "我欠了招行四万三，每个月工资六千房租两千，逾期三个多月了，催收天天打电话骂我还打给我爸妈"
-    run(extractor, text)
-    n = 200
-    start = time.perf_counter()
-    for _ in range(n):
-        run(extractor, text)
-    per_message_ms = (time.perf_counter() - start) / n * 1000
-    # target < 2 ms on the dev machine; generous bound against noisy CI neighbours
-    assert per_message_ms < 10, per_message_ms
 
 
 # --------------------------------------------------------------------------- #
