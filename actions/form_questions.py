@@ -10,29 +10,11 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.flow_actions import FLOW_SLOTS
 from actions.guidance.dialogue_kb import load_dialogue
 from actions.say import send
 
-ASKED_SLOTS = (
-    "collector_claims_to_be",
-    "collector_showed_id",
-    "collector_showed_authorisation",
-    "collector_headcount",
-    "visit_at_night",
-    "collector_threatened",
-    "collector_entered_or_stayed",
-    "collector_contacted_others",
-    "collector_demanded_personal_account",
-    "amount",
-    "monthly_income",
-    "monthly_expense",
-    "overdue_duration",
-    "bank",
-    "incident_behaviors",
-    "incident_time",
-    "incident_contacted",
-    "incident_evidence",
-)
+ASKED_SLOTS = tuple(slot for slots in FLOW_SLOTS.values() for slot in slots) + ("bank",)
 
 
 class AbstractAskSlotAction(Action, metaclass=ABCMeta):

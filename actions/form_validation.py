@@ -17,6 +17,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.guidance import planner
+from actions.guidance.collector_check import BOOL_FIELDS
 from actions.guidance.dialogue_kb import load_dialogue
 from actions.guidance.incident import validate_behaviors, validate_evidence, validate_relations
 from actions.guidance.kb import load_kb
@@ -136,15 +137,7 @@ class ExplainingFormValidation(FormValidationAction):
 
 
 class ValidateCollectorCheckForm(ExplainingFormValidation):
-    yes_no_slots = (
-        "collector_showed_id",
-        "collector_showed_authorisation",
-        "visit_at_night",
-        "collector_threatened",
-        "collector_entered_or_stayed",
-        "collector_contacted_others",
-        "collector_demanded_personal_account",
-    )
+    yes_no_slots = BOOL_FIELDS
 
     def name(self) -> Text:
         return "validate_collector_check_form"

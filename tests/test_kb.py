@@ -12,30 +12,11 @@ import yaml
 
 from actions.guidance.kb import ARTICLE_CITABLE, KNOWLEDGE_DIR, KnowledgeBaseError, build_kb, load_kb
 
+from tests.contract import ADVISORY_INTENTS
+
 REPO = Path(__file__).resolve().parents[1]
 LAWS_DIR = REPO.parent / "shared" / "laws"
 
-# Advisory intents of ../shared/intents.md (the contract), hard-coded so the test runs without ../shared.
-ADVISORY_INTENTS = [
-    "ask_collector_legitimacy",
-    "ask_home_entry",
-    "ask_installment_negotiation",
-    "report_harassment",
-    "ask_third_party_contact",
-    "ask_visit_process",
-    "ask_collection_hours",
-    "ask_criminal_risk",
-    "ask_lawsuit",
-    "ask_credit_report",
-    "ask_complaint",
-    "ask_evidence",
-    "ask_fake_documents",
-    "ask_fees_interest",
-    "ask_collector_role",
-    "emergency_now",
-    "ask_prevent_overdue",
-    "ask_how_to_respond",
-]
 CANONICAL_BANKS = [
     "工商银行", "农业银行", "中国银行", "建设银行", "交通银行", "招商银行", "中信银行", "浦发银行",
     "民生银行", "光大银行", "兴业银行", "平安银行", "华夏银行", "广发银行", "邮储银行",

@@ -27,19 +27,25 @@ def _healthy(port: int) -> bool:
         return False
 
 
-def test_ctrl_c_stops_the_action_server_too():
-    port = _free_port()
+def _start(port: int, **popen_kwargs) -> subprocess.Popen:
+    """The launcher around a dummy foreground command, once its action server is healthy."""
     env = {**os.environ, "ACTION_SERVER_PORT": str(port)}
     launcher = subprocess.Popen(
         [sys.executable, "scripts/with_action_server.py", "--", sys.executable, "-c", "import time; time.sleep(120)"],
-        cwd=ROOT, env=env, start_new_session=True,
+        cwd=ROOT, env=env, **popen_kwargs,
     )
+    deadline = time.monotonic() + 90
+    while not _healthy(port):
+        assert launcher.poll() is None, "launcher exited during start-up"
+        assert time.monotonic() < deadline, "action server never became healthy"
+        time.sleep(0.5)
+    return launcher
+
+
+def test_ctrl_c_stops_the_action_server_too():
+    port = _free_port()
+    launcher = _start(port, start_new_session=True)
     try:
-        deadline = time.monotonic() + 90
-        while not _healthy(port):
-            assert launcher.poll() is None, "launcher exited during start-up"
-            assert time.monotonic() < deadline, "action server never became healthy"
-            time.sleep(0.5)
         os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         assert launcher.wait(timeout=30) == 130
         deadline = time.monotonic() + 15
@@ -53,16 +59,8 @@ def test_ctrl_c_stops_the_action_server_too():
 
 def test_action_server_listens_on_localhost_only():
     port = _free_port()
-    env = {**os.environ, "ACTION_SERVER_PORT": str(port)}
-    launcher = subprocess.Popen(
-        [sys.executable, "scripts/with_action_server.py", "--", sys.executable, "-c", "import time; time.sleep(120)"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )
+    launcher = _start(port, start_new_session=True)
     try:
-        deadline = time.monotonic() + 90
-        while not _healthy(port):
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
         listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True).stdout
         local_addresses = [line.split()[3] for line in listening.splitlines()]
         assert local_addresses == [f"127.0.0.1:{port}"], listening
@@ -73,15 +71,7 @@ def test_action_server_listens_on_localhost_only():
 
 def test_killing_the_launcher_outright_still_stops_the_action_server():
     port = _free_port()
-    env = {**os.environ, "ACTION_SERVER_PORT": str(port)}
-    launcher = subprocess.Popen(
-        [sys.executable, "scripts/with_action_server.py", "--", sys.executable, "-c", "import time; time.sleep(120)"],
-        cwd=ROOT, env=env,
-    )
-    deadline = time.monotonic() + 90
-    while not _healthy(port):
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
+    launcher = _start(port)
     launcher.kill()  # SIGKILL: no chance to clean up
     launcher.wait(timeout=30)
     deadline = time.monotonic() + 15

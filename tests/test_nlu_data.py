@@ -23,32 +23,14 @@ import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.utils.io import read_yaml_file
 
+from tests.contract import ADVISORY_INTENTS
+
 ROOT = Path(__file__).resolve().parents[1]
 NLU_DIR = ROOT / "data" / "nlu"
 TEST_SET = ROOT / "tests" / "test_nlu.yml"
 USER_DICT = ROOT / "data" / "dictionaries" / "user_dict.txt"
 
 # --- the contract (intents.md) ----------------------------------------------
-ADVISORY_INTENTS = [
-    "ask_collector_legitimacy",
-    "ask_home_entry",
-    "ask_installment_negotiation",
-    "report_harassment",
-    "ask_third_party_contact",
-    "ask_visit_process",
-    "ask_collection_hours",
-    "ask_criminal_risk",
-    "ask_lawsuit",
-    "ask_credit_report",
-    "ask_complaint",
-    "ask_evidence",
-    "ask_fake_documents",
-    "ask_fees_interest",
-    "ask_collector_role",
-    "emergency_now",
-    "ask_prevent_overdue",
-    "ask_how_to_respond",
-]
 CONVERSATION_INTENTS = [
     "inform",
     "greet",

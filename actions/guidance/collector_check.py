@@ -40,7 +40,7 @@ FLAG_LEVEL: Dict[str, Optional[str]] = {
     "single_visitor": None,
 }
 
-_BOOL_FIELDS = (
+BOOL_FIELDS = (
     "collector_showed_id",
     "collector_showed_authorisation",
     "visit_at_night",
@@ -102,7 +102,7 @@ def validate_collector_answers(answers: CollectorAnswers) -> CollectorAnswers:
     """Raise ValueError for values no slot can hold; return the answers unchanged."""
     if answers.collector_claims_to_be not in CLAIMS:
         raise ValueError(f"collector_claims_to_be must be one of {CLAIMS}, got {answers.collector_claims_to_be!r}")
-    for name in _BOOL_FIELDS:
+    for name in BOOL_FIELDS:
         value = getattr(answers, name)
         if value is not None and not isinstance(value, bool):
             raise ValueError(f"{name} must be True, False or None, got {value!r}")
