@@ -25,6 +25,7 @@ from addons.settings import load_settings
 TEXT_SCRIPT = "text_script"
 INPUT_TRUNCATED = "input_truncated"
 INPUT_EMPTY = "input_empty"
+EMPTY_PLACEHOLDER = "?"  # stands in for an empty or emoji-only message
 _MEANINGFUL = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
@@ -84,6 +85,8 @@ class ChineseTextNormalizer(GraphComponent):
         text = message.get(TEXT) or ""
         if not _MEANINGFUL.search(text):
             message.set(INPUT_EMPTY, True, add_to_output=True)
+            if not text.strip():  # no token at all would crash the featurisers
+                message.set(TEXT, EMPTY_PLACEHOLDER)
         if self._max_chars and len(text) > self._max_chars:
             message.set(TEXT, text[: self._max_chars])
             message.set(INPUT_TRUNCATED, True, add_to_output=True)

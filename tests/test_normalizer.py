@@ -7,7 +7,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from actions.guidance.script import is_traditional, prefers_traditional, to_traditional
-from addons.text_normalizer import TEXT_SCRIPT, ChineseTextNormalizer, normalise
+from addons.text_normalizer import INPUT_EMPTY, INPUT_TRUNCATED, TEXT_SCRIPT, ChineseTextNormalizer, normalise
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,19 @@ def test_component_marks_script_in_output():
     assert message.get(TEXT) == "银行会起诉我吗"
     assert message.get(TEXT_SCRIPT) == "traditional"
     assert TEXT_SCRIPT in message.output_properties
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "😀😀", "\x00\x01", "？？", "嗯？"])
+def test_prediction_time_guard(raw):
+    normaliser = ChineseTextNormalizer(max_chars=2000)
+    message = Message(data={TEXT: raw})
+    normaliser.process([message])
+    assert message.get(TEXT).strip(), "an empty text would crash the featurisers"
+    assert bool(message.get(INPUT_EMPTY)) is (raw != "嗯？")
+
+
+def test_long_message_is_cut_and_flagged():
+    normaliser = ChineseTextNormalizer(max_chars=50)
+    message = Message(data={TEXT: "催收上门怎么办" * 100})
+    normaliser.process([message])
+    assert len(message.get(TEXT)) == 50 and message.get(INPUT_TRUNCATED)
