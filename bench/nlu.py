@@ -303,16 +303,17 @@ def run_job(name: str, fold: str, k: int, out: Path, keep_model: bool = False) -
             "parse_ms": {"p50": percentile(times, 50), "p95": percentile(times, 95), "mean": sum(times) / len(times)},
             "records": records,
         }
-        if fold == "heldout":
-            # The Simplified held-out messages written in Traditional (OpenCC s2tw): a paired script test.
-            simp = [(r, m) for r, m in zip(records, test_examples) if r["script"] == "simplified"]
-            trad_preds, _ = model.predict([to_traditional(m.get("text")) for _, m in simp])
-            job["s2t"] = {
-                "n": len(simp),
-                "accuracy_simplified": sum(r["final"] == r["gold"] for r, _ in simp) / len(simp),
-                "accuracy_as_traditional": sum(p["final"] == r["gold"] for p, (r, _) in zip(trad_preds, simp)) / len(simp),
-                "changed": sum(p["final"] != r["final"] for p, (r, _) in zip(trad_preds, simp)),
-            }
+        # Paired script test: the Simplified test messages written in Traditional (OpenCC s2tw), classified again.
+        simp = [(r, m) for r, m in zip(records, test_examples) if r["script"] == "simplified"]
+        trad_preds, _ = model.predict([to_traditional(m.get("text")) for _, m in simp])
+        job["s2t"] = {
+            "n": len(simp),
+            "correct_simplified": sum(r["final"] == r["gold"] for r, _ in simp),
+            "correct_as_traditional": sum(p["final"] == r["gold"] for p, (r, _) in zip(trad_preds, simp)),
+            "changed": sum(p["final"] != r["final"] for p, (r, _) in zip(trad_preds, simp)),
+        }
+        job["s2t"]["accuracy_simplified"] = job["s2t"]["correct_simplified"] / max(1, len(simp))
+        job["s2t"]["accuracy_as_traditional"] = job["s2t"]["correct_as_traditional"] / max(1, len(simp))
         write_json(vdir / f"job-{fold}.json", job)
         return job
     finally:
@@ -341,6 +342,14 @@ def merge(out: Path, name: str, k: int) -> Dict[str, Any]:
         cv["fold_accuracy"] = [scores([r["gold"] for r in j["records"]], [r["final"] for r in j["records"]])["accuracy"] for j in jobs]
         cv["fold_macro_f1"] = [scores([r["gold"] for r in j["records"]], [r["final"] for r in j["records"]])["macro_f1"] for j in jobs]
         cv["train_seconds_total"] = sum(j["train_seconds"] for j in jobs)
+        if all(j.get("s2t") for j in jobs):
+            n = sum(j["s2t"]["n"] for j in jobs)
+            cv["s2t"] = {
+                "n": n,
+                "accuracy_simplified": sum(j["s2t"]["correct_simplified"] for j in jobs) / max(1, n),
+                "accuracy_as_traditional": sum(j["s2t"]["correct_as_traditional"] for j in jobs) / max(1, n),
+                "changed": sum(j["s2t"]["changed"] for j in jobs),
+            }
         result["cv"] = cv
     write_json(vdir / "result.json", result)
     return result

@@ -133,8 +133,15 @@ class Widget:
 
 
 def test_conversation_quick_reply_and_persistence_across_reload(make_driver, local_server):
-    base = REAL_SERVER or local_server.base_url
-    bot = None if REAL_SERVER else local_server.bot
+    _conversation(make_driver, REAL_SERVER or local_server.base_url, None if REAL_SERVER else local_server.bot)
+
+
+def test_the_real_bot_in_the_browser(make_driver, real_bot_url):
+    """The same conversation against `make run`'s server with the trained model and action server."""
+    _conversation(make_driver, real_bot_url, None)
+
+
+def _conversation(make_driver, base: str, bot) -> None:
     driver = make_driver(390, 844)
     widget = Widget(driver).load(base + PAGE)
 
