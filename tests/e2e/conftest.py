@@ -160,17 +160,7 @@ def make_driver(browser_ready, tmp_path, monkeypatch) -> Iterator:
 @pytest.fixture(scope="module")
 def real_bot_url(tmp_path_factory):
     """The real server (scripts/run_server.py, as `make run`) with the trained model and action server."""
-    import secrets
+    from tests.integration.rasa_processes import real_bot
 
-    from tests.integration.rasa_processes import MODEL, RasaServer, action_server
-
-    assert MODEL.exists(), "run `make train` first (make test-integration depends on it)"
-    folder = tmp_path_factory.mktemp("real-bot")
-    actions = action_server(folder).start().wait_ready(90)
-    rasa = RasaServer(
-        "rasa-widget", folder, actions.health_url.replace("/health", "/webhook"), secrets.token_hex(8),
-        TRACKER_DB_URL=f"sqlite:///{folder / 'rasa.db'}",
-    ).start().wait_ready()
-    yield rasa.url
-    rasa.stop()
-    actions.stop()
+    with real_bot(tmp_path_factory.mktemp("real-bot"), "rasa-widget") as rasa:
+        yield rasa.url

@@ -9,8 +9,10 @@ file (appended across restarts) so the tests can grep the logs.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import yaml
 
@@ -186,3 +188,19 @@ def say(server: RasaServer, sender: str, text: str, timeout: float = 120.0) -> T
 
 def texts(replies: List[Dict[str, Any]]) -> List[str]:
     return [reply.get("text", "") for reply in replies]
+
+
+@contextlib.contextmanager
+def real_bot(folder: Path, name: str) -> Iterator[RasaServer]:
+    """The trained bot as `make run` serves it (own action server, SQLite store in `folder`)."""
+    assert MODEL.exists(), "run `make train` first (make test-integration depends on it)"
+    actions = action_server(folder).start().wait_ready(90)
+    rasa = RasaServer(
+        name, folder, actions.health_url.replace("/health", "/webhook"), secrets.token_hex(8),
+        TRACKER_DB_URL=f"sqlite:///{folder / 'rasa.db'}",
+    )
+    try:
+        yield rasa.start().wait_ready()
+    finally:
+        rasa.stop()
+        actions.stop()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.rasa_processes import MODEL, RasaServer, action_server, say, texts
+from tests.integration.rasa_processes import real_bot, say, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,16 +24,8 @@ def _message(key: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    assert MODEL.exists(), "run `make train` first (make test-integration depends on it)"
-    folder = tmp_path_factory.mktemp("bad-input")
-    actions = action_server(folder).start().wait_ready(90)
-    rasa = RasaServer(
-        "rasa-bad-input", folder, actions.health_url.replace("/health", "/webhook"), secrets.token_hex(8),
-        TRACKER_DB_URL=f"sqlite:///{folder / 'rasa.db'}",
-    ).start().wait_ready()
-    yield rasa
-    rasa.stop()
-    actions.stop()
+    with real_bot(tmp_path_factory.mktemp("bad-input"), "rasa-bad-input") as rasa:
+        yield rasa
 
 
 @pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "\x00\x01\x02\x7f", "？？？"])
