@@ -63,10 +63,30 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float, what: str) -> N
     raise RuntimeError(f"{what} did not answer at {url} within {timeout:.0f} s")
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process and its children (bytes)."""
-    import psutil
+def _proc_rss(pid: int) -> int:
+    """Linux without psutil: VmRSS from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
+
+def _proc_children(pid: int) -> List[int]:
+    out: List[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out + [g for c in out for g in _proc_children(c)]
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process and its children (bytes): psutil, or /proc on Linux."""
+    try:
+        import psutil
+    except ImportError:
+        return _proc_rss(pid) + sum(_proc_rss(c) for c in _proc_children(pid))
     p = psutil.Process(pid)
     total = p.memory_info().rss
     for c in p.children(recursive=True):
