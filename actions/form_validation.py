@@ -21,7 +21,7 @@ from actions.guidance.collector_check import BOOL_FIELDS
 from actions.guidance.dialogue_kb import load_dialogue
 from actions.guidance.incident import validate_behaviors, validate_evidence, validate_relations
 from actions.guidance.kb import load_kb
-from actions.guidance.quantities import parse_duration, parse_money
+from actions.guidance.quantities import parse_duration, parse_money, warm_up
 from actions.say import cancel_button, say, send
 from actions.tracker_facts import latest_intent
 
@@ -188,6 +188,10 @@ for _slot in ValidateCollectorCheckForm.yes_no_slots:
 
 
 class ValidateInstallmentPlanForm(ExplainingFormValidation):
+    def __init__(self) -> None:
+        super().__init__()
+        warm_up()  # rasa_sdk creates actions at start-up: cn2an is loaded before the first user
+
     def name(self) -> Text:
         return "validate_installment_plan_form"
 

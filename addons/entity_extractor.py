@@ -172,6 +172,7 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
                 f"'{resource.name}' ({e}); only money and duration entities will "
                 f"be extracted. Retrain the model."
             )
+        quantities.warm_up()  # at model load, not in the first message with a number
         return cls(config, model_storage, resource, matcher)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -105,7 +105,15 @@ class EnvLockStore(LockStore):
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **_: Any) -> None:
         kwargs = (endpoint_config.kwargs if endpoint_config else None) or {}
-        url = load_settings().redis_url or (endpoint_config.url if endpoint_config else None)
+        settings = load_settings()
+        url = settings.redis_url or (endpoint_config.url if endpoint_config else None)
+        if settings.sanic_workers > 1 and not url:
+            # Rasa allows several workers with any custom lock store; in-memory locks
+            # would let two workers answer one conversation at the same time.
+            raise ValueError(
+                f"SANIC_WORKERS={settings.sanic_workers} needs a shared lock store: set REDIS_URL "
+                "(or run one worker per server and add servers)."
+            )
         self.backend: LockStore = (
             AtomicRedisLockStore(url, key_prefix=kwargs.get("key_prefix")) if url else InMemoryLockStore()
         )

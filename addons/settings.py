@@ -40,6 +40,8 @@ class Settings:
     # Storage and privacy. Defaults keep Settings(...) with the fields above valid.
     tracker_db_url: Optional[str] = None  # None: the embedded SQLite file
     redis_url: Optional[str] = None
+    # Rasa reads SANIC_WORKERS itself; read here too so that >1 without Redis is refused.
+    sanic_workers: int = 1
     retention_days: int = 180
     max_message_chars: int = 2000
     rate_limit_per_minute: int = 30
@@ -77,6 +79,7 @@ def load_settings() -> Settings:
         rasa_port=_int("RASA_PORT", 5005),
         tracker_db_url=_db_url(os.environ.get("TRACKER_DB_URL", "")),
         redis_url=os.environ.get("REDIS_URL", "").strip() or None,
+        sanic_workers=_int("SANIC_WORKERS", 1),
         retention_days=_int("RETENTION_DAYS", 180),
         max_message_chars=_int("MAX_MESSAGE_CHARS", 2000),
         rate_limit_per_minute=_int("RATE_LIMIT_PER_MINUTE", 30),

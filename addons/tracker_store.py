@@ -82,8 +82,26 @@ class RedactingTrackerStore(SQLTrackerStore):
         install_log_redaction()
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            self._pool_sqlite_connections()
+
+    def _pool_sqlite_connections(self) -> None:
+        """Reuse SQLite connections (SQLAlchemy 1.4 gives a file database a NullPool).
+
+        Without a pool every load and save opens the file and re-runs the PRAGMAs.
+        The journal stays the default rollback journal: WAL would keep copies of
+        deleted rows in the -wal file, against `delete_my_data` (docs/benchmarks.md).
+        """
+        url = self.engine.url
+        self.engine.dispose()
+        if url.database in (None, "", ":memory:"):
             sa.event.listen(self.engine, "connect", _on_sqlite_connect)
-            self.engine.dispose()  # pooled connections predate the listener
+            return
+        self.engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4, pool_pre_ping=False,
+            connect_args={"check_same_thread": False},
+        )
+        sa.event.listen(self.engine, "connect", _on_sqlite_connect)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     def _stored_data(self, event: Event) -> Dict[Text, Any]:
         data = redact_value(event.as_dict())

@@ -21,6 +21,10 @@ to move into addons/ as it is:
           can lose the last transactions) instead of a full fsync per commit.
   cn2an   Import cn2an (its dictionaries and ~300 regular expressions) at
           start-up instead of inside the first message that contains a number.
+
+schema, pool and cn2an have since moved into the project's code (a fix already
+there is re-applied harmlessly); sqlite is not adopted, because WAL keeps
+deleted rows in the -wal file (docs/benchmarks.md §3.3).
 """
 from __future__ import annotations
 

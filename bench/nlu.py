@@ -11,7 +11,9 @@ Variants (all built from the files at run time, nothing hand-copied):
   default_jieba     Rasa's default pipeline (rasa/engine/recipes/config_files/
                     default_config.yml) with WhitespaceTokenizer -> JiebaTokenizer
   no_normalizer     config.yml without addons.text_normalizer.ChineseTextNormalizer
-  no_userdict       config.yml with JiebaTokenizer's dictionary_path removed
+  userdict          config.yml with a jieba user dictionary of domain terms
+                    (JiebaTokenizer dictionary_path: bench/data/jieba_user_dict);
+                    config.yml has none: this variant lost (docs/benchmarks.md)
   sklearn_baseline  jieba.lcut + TfidfVectorizer + LogisticRegression (scikit-learn),
                     raw text, default jieba dictionary, no fallback
 
@@ -43,15 +45,16 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import SEED, percentile, write_json  # noqa: E402
 
-VARIANTS = ["chosen", "default_jieba", "no_normalizer", "no_userdict", "sklearn_baseline"]
+VARIANTS = ["chosen", "default_jieba", "no_normalizer", "userdict", "sklearn_baseline"]
 LABELS = {
     "chosen": "chosen (config.yml)",
     "default_jieba": "(a) Rasa default + Jieba",
     "no_normalizer": "(b) no normaliser",
-    "no_userdict": "(c) no jieba user dict",
+    "userdict": "(c) with jieba user dict",
     "sklearn_baseline": "(d) jieba+TF-IDF+LR",
 }
 NORMALIZER = "addons.text_normalizer.ChineseTextNormalizer"
+USER_DICT_DIR = "bench/data/jieba_user_dict"  # relative to ROOT (main() changes into it)
 FALLBACK = "nlu_fallback"
 OOS = "out_of_scope"
 
@@ -84,10 +87,10 @@ def variant_config(name: str, folder: Path) -> Optional[Path]:
         pipeline = config["pipeline"]
         if name == "no_normalizer":
             pipeline[:] = [c for c in pipeline if c["name"] != NORMALIZER]
-        elif name == "no_userdict":
+        elif name == "userdict":
             for c in pipeline:
                 if c["name"] == "JiebaTokenizer":
-                    c.pop("dictionary_path", None)
+                    c["dictionary_path"] = USER_DICT_DIR
         elif name != "chosen":
             raise SystemExit(f"unknown variant {name}")
     config["policies"] = []  # NLU only

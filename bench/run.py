@@ -115,10 +115,10 @@ def nlu_section(out: Path, tmp: Path, s: Settings) -> None:
         [PY, "-m", "bench.entities", "--model", str(chosen_model), "--out", str(out / "entities")],
     ]))
     tasks.append((25.0 * (1 + len(folds)), "no_normalizer", [nlu + ["--variant", "no_normalizer", "--fold", "all"]]))
-    # Without the user dictionary jieba cuts differently for the entity extractor too: score its entities as well.
-    tasks.append((25.0 * (1 + len(folds)), "no_userdict", [
-        nlu + ["--variant", "no_userdict", "--fold", "all", "--keep-model"],
-        [PY, "-m", "bench.entities", "--model", str(nout / "no_userdict" / "model.tar.gz"), "--out", str(out / "entities_no_userdict")],
+    # A user dictionary changes jieba's cuts for the entity extractor too: score its entities as well.
+    tasks.append((25.0 * (1 + len(folds)), "userdict", [
+        nlu + ["--variant", "userdict", "--fold", "all", "--keep-model"],
+        [PY, "-m", "bench.entities", "--model", str(nout / "userdict" / "model.tar.gz"), "--out", str(out / "entities_userdict")],
     ]))
     tasks.append((10.0, "sklearn_baseline", [nlu + ["--variant", "sklearn_baseline", "--fold", "all"]]))
     tasks.sort(key=lambda t: -t[0])
@@ -324,6 +324,7 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
         log(f"floor: c=10 {r['floor']['load']['10']['throughput_tps']:.1f}/s")
     finally:
         running.stop()
+    r["workers"] = workers_experiment(tmp, sout, messages, s)
     if each:
         r["each"] = {}
         for names in [[], *[[x] for x in FIXES]]:
@@ -337,6 +338,44 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
             finally:
                 running.stop()
     write_json(sout / "result.json", r)
+    return r
+
+
+WORKERS = 2
+
+
+def workers_experiment(tmp: Path, sout: Path, messages: List[str], s: Settings) -> Dict[str, Any]:
+    """Our bot as it is, with SANIC_WORKERS=2 and a Redis lock store (REDIS_URL): the scale-out lever."""
+    from bench.load import run_load
+    from bench.serve import MemorySampler, RedisUnavailable, redis_server, start
+
+    bot = ours_bot(tmp, "ours-workers")
+    model = tmp / "models" / "ours.tar.gz"
+    if model.exists():
+        bot.model = model
+    else:
+        bot.train(sout / "logs" / "train-workers.log")
+    r: Dict[str, Any] = {"workers": WORKERS, "load": {}}
+    try:
+        with redis_server(sout / "logs" / "redis") as url:
+            running = start(bot, sout / "logs", "workers", messages[0], {"SANIC_WORKERS": str(WORKERS), "REDIS_URL": url})
+            try:
+                r["startup_seconds"] = running.startup_seconds
+                r["memory_idle"] = running.memory()
+                asyncio.run(run_load(running.url, messages, 4, 4.0 if s.quick else 8.0, 0.0, s.turns_per_conversation, prefix="warm"))
+                for c in CONCURRENCY:
+                    with MemorySampler(running.pids()) as mem:
+                        res = asyncio.run(run_load(running.url, messages, c, s.duration, s.warmup,
+                                                   s.turns_per_conversation, prefix="workers-load"))
+                    res["peak_rss_bytes"] = mem.peak
+                    r["load"][str(c)] = res
+                    log(f"workers={WORKERS}: c={c}: {res['throughput_tps']:.1f}/s, p50 {res['p50_ms']:.0f} "
+                        f"p95 {res['p95_ms']:.0f} ms, errors {res['errors']}, Rasa RSS {mem.peak.get('rasa', 0) / 2**20:.0f} MiB")
+            finally:
+                running.stop()
+    except RedisUnavailable as e:
+        r["unavailable"] = str(e)
+        log(f"workers experiment skipped: {e}")
     return r
 
 

@@ -28,14 +28,15 @@ from addons.entity_extractor import ChineseEntityExtractor
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = ROOT / "data" / "patterns"
-DICTIONARIES = ROOT / "data" / "dictionaries"
+DICTIONARIES = ROOT / "bench" / "data" / "jieba_user_dict"  # a domain dictionary (benchmark pipeline (c))
 
 jieba.setLogLevel(logging.WARNING)
 
 
 # --------------------------------------------------------------------------- #
-# jieba's process-global state: the Rasa JiebaTokenizer may or may not have
-# loaded the project's user dictionary, and it may cut words either way.
+# jieba's process-global state: another component of the process may load a user
+# dictionary into it (config.yml does not; the benchmark's pipeline (c) does), and
+# jieba may cut words either way.
 
 @contextlib.contextmanager
 def jieba_state(variant: str) -> Iterator[None]:
@@ -45,7 +46,7 @@ def jieba_state(variant: str) -> Iterator[None]:
     tags = dict(jieba.dt.user_word_tag_tab)
     force_split = set(jieba.finalseg.Force_Split_Words)
     try:
-        if variant == "project_dictionary":
+        if variant == "domain_dictionary":
             for path in sorted(DICTIONARIES.glob("*")):
                 if path.is_file():
                     jieba.load_userdict(str(path))
@@ -72,7 +73,7 @@ def jieba_state(variant: str) -> Iterator[None]:
         jieba.finalseg.Force_Split_Words.update(force_split)
 
 
-JIEBA_VARIANTS = ["default", "project_dictionary", "glued_words", "split_words"]
+JIEBA_VARIANTS = ["default", "domain_dictionary", "glued_words", "split_words"]
 
 
 # --------------------------------------------------------------------------- #
@@ -142,6 +143,10 @@ SENTENCES = [
     ("华夏银行逾期一年半", {"bank": "华夏银行", "overdue_duration": 545}),
     ("广发卡欠了一万二", {"bank": "广发银行", "amount": 12000}),
     ("邮储银行信用卡", {"bank": "邮储银行"}),
+    ("宁波银行的信用卡逾期了会怎样", {"bank": "宁波银行"}),
+    ("北京银行信用卡逾期会不会被起诉", {"bank": "北京银行"}),
+    ("农商行的贷款还不上", {"bank": "农商银行"}),
+    ("微众银行欠了二十多万", {"bank": "微众银行", "amount": 200000}),
     ("邮政储蓄的贷款", {"bank": "邮储银行"}),
     ("花呗借呗都逾期了", {"bank": ["花呗", "借呗"]}),
     ("拍拍贷天天爆我通讯录", {"bank": "拍拍贷", "behavior": "爆通讯录", "relation": "通讯录"}),

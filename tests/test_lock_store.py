@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
@@ -31,6 +33,16 @@ def test_redis_url_selects_the_atomic_redis_store(monkeypatch):
     kwargs = store.backend.red.connection_pool.connection_kwargs
     assert (kwargs["host"], kwargs["port"], kwargs["db"], kwargs["password"]) == ("127.0.0.1", 6399, 3, "secret")
     assert store.backend.key_prefix == "lock:"
+
+
+def test_several_workers_without_redis_are_refused(monkeypatch):
+    # Rasa accepts SANIC_WORKERS>1 with any custom lock store; in-memory locks are per process.
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    with pytest.raises(ValueError, match="REDIS_URL"):
+        from_endpoints()
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6399/0")
+    assert type(from_endpoints().backend) is AtomicRedisLockStore
 
 
 def test_key_prefix_from_endpoint_kwargs(monkeypatch):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+import sqlalchemy
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
@@ -132,6 +133,20 @@ def test_default_database_is_the_project_sqlite_file(monkeypatch):
 def test_secure_delete_is_on_for_every_connection(store):
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+
+
+def test_connections_are_reused_and_the_journal_is_not_wal(store, db_path):
+    opened = []
+    sqlalchemy.event.listen(store.engine, "connect", lambda *_: opened.append(1))
+    for i in range(5):
+        run(store.save(conversation(f"user{i}")))
+        assert run(store.retrieve(f"user{i}")) is not None
+    assert len(opened) <= 1  # one pooled connection, not one per load and save
+    with store.engine.connect() as connection:
+        # WAL would keep images of deleted rows in a -wal file after delete_my_data.
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() != "wal"
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    assert not Path(f"{db_path}-wal").exists()
 
 
 def test_persists_redacted_copy_and_leaves_the_live_tracker_intact(store, db_path):

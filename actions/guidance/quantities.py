@@ -33,6 +33,7 @@ __all__ = [
     "parse_duration",
     "classify_money",
     "extract_quantities",
+    "warm_up",
 ]
 
 AMOUNT = "amount"
@@ -80,6 +81,15 @@ _NEXT_LOWER_UNIT = {"亿": "千万", "万": "千", "千": "百", "百": "十"}
 _PURE_ARABIC_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 _MAGNITUDE_CHARS = set("十百千万亿拾佰仟")
+
+
+def warm_up() -> None:
+    """Import cn2an now (its dictionaries and ~300 regular expressions, ~2 s).
+
+    Called when a server starts, so that the cost is not paid inside the first
+    user message that contains a number.
+    """
+    import cn2an  # noqa: F401
 
 
 def _clean(text: Any) -> Optional[str]:
@@ -192,6 +202,7 @@ def parse_money(text: Any) -> Optional[int]:
             s = _MONEY_SUFFIX_RE.sub("", s)
             if s == before:
                 break
+        s = _QUALIFIED_MAGNITUDE_SUB_RE.sub("", s)
         if not s or not _NUM_FULL_RE.fullmatch(s):
             return None
         return _number_to_int(s)
@@ -360,6 +371,10 @@ _MONEY_UNIT_RE = re.compile(
     r"(?:多|来|余)?(?:块钱|元钱|块|元|圆|人民币|rmb)", re.IGNORECASE
 )
 _QUALIFIER_RE = re.compile(r"(?:多|来|余)")
+# "二十多万", "三百来万": a qualifier between a number and its magnitude; the
+# amount is read as the round number (200000), never as the bare 二十.
+_QUALIFIED_MAGNITUDE_RE = re.compile(r"(?:多|来|余)(?P<mag>[万亿])")
+_QUALIFIED_MAGNITUDE_SUB_RE = re.compile(rf"(?<=[0-9{_CN_DIGITS}十拾百佰千仟])(?:多|来|余)(?=[万亿])")
 # A following character that makes the number something else than money
 # (counter words, time of day, percentages, dates, ages ...).
 _NOT_MONEY_NEXT = set(
@@ -445,6 +460,9 @@ def _extract(masked: str) -> List[Dict[str, Any]]:
             continue
         if prev in _NOT_BEFORE:
             continue
+        qm = _QUALIFIED_MAGNITUDE_RE.match(masked, end)
+        if qm and num[-1] not in "万亿":
+            num, end = num + qm.group("mag"), qm.end()
         after = masked[end:]
         unit = _MONEY_UNIT_RE.match(after)
         q = _QUALIFIER_RE.match(after)
