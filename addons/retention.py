@@ -35,6 +35,10 @@ def purge_older_than(store: "RedactingTrackerStore", days: float, now: Optional[
             chunk = stale[start:start + _CHUNK]
             session.query(event).filter(event.sender_id.in_(chunk)).delete(synchronize_session=False)
         session.commit()
+    if stale:
+        from addons.tracker_store import truncate_wal
+
+        truncate_wal(store.engine)
     return len(stale)
 
 

@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python -m bench.fixes run --model ... --endpoints ...   # = rasa run ..., patched
     BENCH_FIXES=schema,sqlite python -m bench.fixes run ...             # a subset
+    BENCH_UNDO=schema,pool,sqlite,cn2an python -m bench.fixes run ...   # the code before the fixes
 
 The fixes are the ones docs/benchmarks.md proposes after profiling; they are
 applied here by monkeypatching so that their effect is measured in the same
@@ -22,9 +23,9 @@ to move into addons/ as it is:
   cn2an   Import cn2an (its dictionaries and ~300 regular expressions) at
           start-up instead of inside the first message that contains a number.
 
-schema, pool and cn2an have since moved into the project's code (a fix already
-there is re-applied harmlessly); sqlite is not adopted, because WAL keeps
-deleted rows in the -wal file (docs/benchmarks.md §3.3).
+All four have since moved into the project's code (a fix already there is
+re-applied harmlessly); WAL comes with a truncating checkpoint after every
+deletion (addons/tracker_store.py), so deleted rows do not linger in the -wal file.
 """
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def already_in_project() -> dict:
         "schema": "validator_for(" in addons and "_validate_action_result" in addons,
         "pool": "QueuePool" in store or "StaticPool" in store or "SingletonThreadPool" in store,
         "sqlite": "journal_mode=WAL" in store.replace(" ", "") or "synchronous=NORMAL" in store.replace(" ", ""),
-        "cn2an": any(line.startswith("import cn2an") or line.startswith("from cn2an") for line in quantities.splitlines()),
+        "cn2an": "quantities.warm_up()" in src("addons/entity_extractor.py")
+        or any(line.startswith("import cn2an") or line.startswith("from cn2an") for line in quantities.splitlines()),
     }
 
 
@@ -108,12 +110,53 @@ def apply(names) -> None:
         import cn2an  # noqa: F401
 
 
-def main() -> None:
-    names = [n for n in os.environ.get("BENCH_FIXES", ",".join(FIXES)).split(",") if n]
+def undo(names) -> None:
+    """The project's code as it was before the fixes (to measure what they bought)."""
+    names = set(names)
+    if "schema" in names:
+        import addons.script_nlg as nlg
+
+        nlg.install_reply_validation = lambda: False  # Rasa's own jsonschema.validate per reply
+    if "sqlite" in names:
+        import addons.tracker_store as store
+
+        def _on_sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA secure_delete=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()  # rollback journal, synchronous=FULL: SQLite's defaults
+
+        store._on_sqlite_connect = _on_sqlite_connect
+    if "pool" in names:
+        import sqlalchemy as sa
+
+        import addons.tracker_store as store
+
+        def _no_pool(self: Any) -> None:  # SQLAlchemy's NullPool: a connection per load and save
+            sa.event.listen(self.engine, "connect", lambda c, r: store._on_sqlite_connect(c, r))
+            self.engine.dispose()
+
+        store.RedactingTrackerStore._pool_sqlite_connections = _no_pool  # type: ignore[method-assign]
+    if "cn2an" in names:
+        from actions.guidance import quantities
+
+        quantities.warm_up = lambda: None  # cn2an imported inside the first message with a number
+
+
+def _names(var: str) -> list:
+    names = [n for n in os.environ.get(var, "").split(",") if n]
     unknown = set(names) - set(FIXES)
     if unknown:
-        raise SystemExit(f"unknown fix(es): {', '.join(sorted(unknown))}")
-    apply(names)
+        raise SystemExit(f"unknown fix(es) in {var}: {', '.join(sorted(unknown))}")
+    return names
+
+
+def main() -> None:
+    if "BENCH_UNDO" in os.environ:
+        undo(_names("BENCH_UNDO"))
+    else:
+        os.environ.setdefault("BENCH_FIXES", ",".join(FIXES))
+        apply(_names("BENCH_FIXES"))
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]

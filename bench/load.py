@@ -65,7 +65,11 @@ async def run_load(
     prefix: str = "load",
     seed: int = 42,
     request_timeout: float = 60.0,
+    keepalive: bool = True,
 ) -> Dict[str, Any]:
+    """Closed-loop load. ``keepalive=False`` opens a connection per request: with several
+    Sanic workers on one socket, kept-alive connections stay on whichever worker accepted
+    them (often all on one), while new connections go to a worker that is free."""
     import aiohttp
 
     _check_loopback(base_url)
@@ -101,7 +105,7 @@ async def run_load(
             conv += 1
 
     timeout = aiohttp.ClientTimeout(total=request_timeout)
-    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=not keepalive)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         await asyncio.gather(*(user(u, session) for u in range(concurrency)))
     t_stop = time.perf_counter()
@@ -109,7 +113,7 @@ async def run_load(
     # Throughput over the measured window: from the end of the warm-up to the last reply.
     window = t_stop - t_measure
     out = summarise(measured, window, errors)
-    out.update({"concurrency": concurrency, "warmup_s": warmup, "duration_s": duration,
+    out.update({"concurrency": concurrency, "warmup_s": warmup, "duration_s": duration, "keepalive": keepalive,
                 "turns_per_conversation": turns_per_conversation, "warmup_turns": len(records) - len(measured)})
     return out
 

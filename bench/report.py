@@ -283,7 +283,14 @@ class Report:
         for r in rows:
             self.w(f"| {r['what']} | {r['target']} | {r['value']} | {ok(r['met'])} |")
         self.w("")
-        if self.fixes and self.ours:
+        if self.fixes and self.ours and self.fixes.get("mode") == "before":
+            fx, o = self.fixes, self.ours
+            self.w(f"Fixes found by profiling (section [3.3](#33-where-the-time-goes-and-what-was-tried)), all in the project's "
+                   f"code now; measured in the same run against the same server without them: single-conversation p95 "
+                   f"{fx['load']['1']['p95_ms']:.1f} → **{o['load']['1']['p95_ms']:.1f} ms**, p50 {fx['load']['1']['p50_ms']:.1f} → "
+                   f"**{o['load']['1']['p50_ms']:.1f} ms**, throughput at 10 conversations {fx['load']['10']['throughput_tps']:.1f} → "
+                   f"**{o['load']['10']['throughput_tps']:.1f} turns/s**.", "")
+        elif self.fixes and self.ours:
             fx, o = self.fixes, self.ours
             self.w(f"Candidate fixes (section [3.3](#33-where-the-time-goes-and-what-was-tried)), measured in the same run: "
                    f"single-conversation p95 {o['load']['1']['p95_ms']:.1f} → **{fx['load']['1']['p95_ms']:.1f} ms**, "
@@ -327,6 +334,8 @@ class Report:
                "without its built-in training), then `rasa train` in `$TMP/starter` (timed) and `rasa run` as above, "
                "with its own endpoints.yml (in-memory tracker store, no action server) |",
                "| candidate fixes | as *our bot*, but `python -m bench.fixes run …` instead of `rasa run …` (bench/fixes.py) |",
+               "| scale-out | `redis-server --port P3 --bind 127.0.0.1 --save '' --appendonly no`, then `rasa run` as *our bot* with "
+               "`SANIC_WORKERS=2 REDIS_URL=redis://127.0.0.1:P3/0` (bench/run.py `workers_experiment`) |",
                f"| scale-up | `python -m bench.scale --factor K --out $TMP/data-Kx` for K in {', '.join(str(k) for k in s.get('scale_factors', [1, 2, 4]) if k > 1)}, "
                "then `rasa train --data $TMP/data-Kx` and `rasa run` as *our bot* |",
                "| profile | `py-spy record --pid PID --duration 15 --rate 200 --format raw --nonblocking` on the Rasa server during a single-conversation load; "
@@ -571,8 +580,9 @@ class Report:
                "|---|---|---|---|---|---|---|---|")
         for c in ("1", "10", "50"):
             wk = (self.fixes or {}).get("workers") or {}
-            for name, r in (("ours", o), ("starter", s), ("ours + candidate fixes", self.fixes),
-                            (f"ours, {wk.get('workers', 2)} workers + Redis locks", wk)):
+            fx_label = "ours before the fixes of 3.3" if (self.fixes or {}).get("mode") == "before" else "ours + candidate fixes"
+            for name, r in (("ours", o), ("starter", s), (fx_label, self.fixes),
+                            (f"ours, {wk.get('workers', 2)} workers + Redis locks (a connection per request)", wk)):
                 if not r or c not in r.get("load", {}):
                     continue
                 l = r["load"][c]
@@ -667,9 +677,13 @@ class Report:
                         f"{', '.join(n for n in names if n not in done)} measured through bench/fixes.py only.*")
             return " *Status: not in the project's code yet; measured through bench/fixes.py only.*"
 
-        self.w("Findings, and the fix measured for each (`bench/fixes.py` applies them in-process to an otherwise unchanged "
-               "server — `BENCH_FIXES=schema,pool,sqlite,cn2an`; the row *ours + candidate fixes* in 3.1 is that server under the "
-               "same load):", "",
+        before = (fx or {}).get("mode") == "before"
+        self.w("Findings, and the fix for each. " + (
+               "All are in the project's code; to measure what they bought, `bench/fixes.py` takes them out again in-process "
+               "(`BENCH_UNDO=schema,pool,sqlite,cn2an`), and the row *ours before the fixes* in 3.1 is that server under the same load:"
+               if before else
+               "`bench/fixes.py` applies them in-process to an otherwise unchanged server (`BENCH_FIXES=schema,pool,sqlite,cn2an`); "
+               "the row *ours + candidate fixes* in 3.1 is that server under the same load:"), "",
                "1. **JSON-schema check of every action-server reply** (`schema`). Rasa's `RemoteAction._validate_action_result` calls "
                "`jsonschema.validate(result, schema)`, which first validates Rasa's constant response schema against the "
                "JSON-Schema meta-schema — on every call, and our turns call the action server at least once, forms several times. "
@@ -679,11 +693,12 @@ class Report:
                "database a `NullPool`, so every tracker load and save opens the file and re-runs the PRAGMAs. Fix in "
                "`addons/tracker_store.py`: the SQLite engine uses `poolclass=QueuePool` (`connect_args={'check_same_thread': False}`)."
                + status("pool") + " PostgreSQL deployments are unaffected.",
-               "3. **A full fsync per commit** (`sqlite`): `PRAGMA journal_mode=WAL` + `PRAGMA synchronous=NORMAL` would make "
-               "commits cheaper, but *not adopted*: in WAL mode the pages of a deleted conversation stay in the `-wal` file until "
-               "a checkpoint, so `delete_my_data` would no longer remove a user's words from disk at once (`secure_delete` only "
-               "overwrites the main file; `tests/test_tracker_store.py` checks the journal is not WAL). Measured here only, to "
-               "show what it would buy." + (" *It is in the project's code: this text is out of date.*" if have.get("sqlite") else ""),
+               "3. **A full fsync per commit** (`sqlite`): the SQLite store uses `PRAGMA journal_mode=WAL` + "
+               "`PRAGMA synchronous=NORMAL` (a process crash loses nothing; a power cut can lose the last turns). WAL alone would "
+               "keep page images of a deleted conversation in the `-wal` file until a checkpoint, so every deletion "
+               "(`delete_my_data`, `make purge`) is followed by `PRAGMA wal_checkpoint(TRUNCATE)`: the pages go back to the "
+               "database file, where `secure_delete` has zeroed the freed cells, and the `-wal` file is emptied "
+               "(`tests/test_tracker_store.py` and `tests/test_retention.py` check both files)." + status("sqlite"),
                "4. **cn2an is imported inside the first message that contains a number** (`cn2an`): "
                "`actions/guidance/quantities.py` keeps its module import free of work, so ~300 regular expressions are compiled "
                "while a user waits (about 2 s in the profile), in the Rasa server and again in the action server. Fix: import it when "
@@ -693,7 +708,14 @@ class Report:
                "RulePolicy's rule matching, loading and saving the tracker, and the HTTP round trip(s) to the action server "
                "(the whole tracker state and domain are JSON-encoded for every call) — see the profile above. No `config.yml` "
                "change is needed for latency: the pipeline is a minority of a turn.", "")
-        if fx:
+        if fx and before:
+            fl = fx["load"]
+            self.w(f"Measured effect in this run (before → after the fixes): single-conversation p50 "
+                   f"{fl['1']['p50_ms']:.1f} → {o['load']['1']['p50_ms']:.1f} ms, p95 {fl['1']['p95_ms']:.1f} → "
+                   f"**{o['load']['1']['p95_ms']:.1f} ms** (target {TARGET_P95_MS:.0f} ms: {ok(o['load']['1']['p95_ms'] <= TARGET_P95_MS)}); "
+                   f"throughput at 10 conversations {fl['10']['throughput_tps']:.1f} → **{o['load']['10']['throughput_tps']:.1f} turns/s**; "
+                   f"first turn right after start-up {fx['first_turn_ms']:.0f} → {o['first_turn_ms']:.0f} ms.", "")
+        elif fx:
             fl = fx["load"]
             self.w(f"Measured effect in this run (fixes: {', '.join(fx.get('fixes', []))}): single-conversation p50 "
                    f"{o['load']['1']['p50_ms']:.1f} → {fl['1']['p50_ms']:.1f} ms, p95 {o['load']['1']['p95_ms']:.1f} → "
@@ -703,6 +725,7 @@ class Report:
                       f"(target {TARGET_RATIO_10:.0f}×: {ok(fl['10']['throughput_tps'] / self.starter['load']['10']['throughput_tps'] >= TARGET_RATIO_10)})"
                       if self.starter else "")
                    + f"; start-up {fx['startup_seconds']:.1f} s; first turn {fx['first_turn_ms']:.0f} ms.", "")
+        if fx:
             fl_ = (fx.get("floor") or {}).get("load") or {}
             if fl_ and self.starter:
                 st10 = self.starter["load"]["10"]["throughput_tps"]
@@ -725,7 +748,10 @@ class Report:
                     rss = max((l.get("peak_rss_bytes") or {}).get("rasa", 0) for l in wk["load"].values()) / 2**20
                     self.w(f"**More processes, measured.** The one lever left is more Rasa processes. With `SANIC_WORKERS={wk['workers']}` "
                            "and `REDIS_URL` (the atomic Redis lock store of `addons/lock_store.py`, so two workers never answer one "
-                           f"conversation at once) our bot reached **{t10:.1f} turns/s** at 10 conversations in this run: "
+                           "conversation at once), and the load generator opening a connection per request (kept-alive connections "
+                           "stay on the worker that accepted them, and a burst of 10 new ones is often accepted by one worker; a new "
+                           "connection per request goes to a free worker, as a load balancer would send it), "
+                           f"our bot reached **{t10:.1f} turns/s** at 10 conversations in this run: "
                            f"{t10 / o['load']['10']['throughput_tps']:.2f}× one worker and **{t10 / st10:.2f}× the starter**, "
                            + ("still short of" if t10 / st10 < TARGET_RATIO_10 else "meeting") + f" {TARGET_RATIO_10:.0f}×. "
                            "The two workers share 2 cores with the action server and the load generator, and each holds its own "

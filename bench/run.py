@@ -290,8 +290,13 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
     messages = project_messages()
     from bench.fixes import already_in_project
 
-    r: Dict[str, Any] = {"fixes": list(FIXES), "already_in_project": already_in_project(), "load": {}}
-    running = start(bot, sout / "logs", "fixes", messages[0], {"BENCH_FIXES": ",".join(FIXES)})
+    have = already_in_project()
+    # Fixes the project already has are measured the other way round: the same server without them.
+    mode = "before" if all(have.values()) else "candidate"
+    env = {"BENCH_UNDO": ",".join(FIXES)} if mode == "before" else {"BENCH_FIXES": ",".join(FIXES)}
+    r: Dict[str, Any] = {"fixes": list(FIXES), "already_in_project": have, "mode": mode, "env": env, "load": {}}
+    log(f"fixes: {'the project without' if mode == 'before' else 'the project plus'} {', '.join(FIXES)}")
+    running = start(bot, sout / "logs", "fixes", messages[0], env)
     try:
         r["startup_seconds"] = running.startup_seconds
         r["first_turn_ms"] = running.first_turn_ms
@@ -366,7 +371,7 @@ def workers_experiment(tmp: Path, sout: Path, messages: List[str], s: Settings) 
                 for c in CONCURRENCY:
                     with MemorySampler(running.pids()) as mem:
                         res = asyncio.run(run_load(running.url, messages, c, s.duration, s.warmup,
-                                                   s.turns_per_conversation, prefix="workers-load"))
+                                                   s.turns_per_conversation, prefix="workers-load", keepalive=False))
                     res["peak_rss_bytes"] = mem.peak
                     r["load"][str(c)] = res
                     log(f"workers={WORKERS}: c={c}: {res['throughput_tps']:.1f}/s, p50 {res['p50_ms']:.0f} "

@@ -79,3 +79,14 @@ def test_module_runs_from_the_command_line(db_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Deleted 2 conversation(s) with no activity in the last 180 days." in result.stdout
+
+
+def test_purged_text_is_gone_from_the_files(db_path):
+    store = RedactingTrackerStore(domain=Domain.empty())
+    old = time.time() - 300 * DAY
+    events = [ActionExecuted("action_listen", timestamp=old), UserUttered("旧对话PURGEMARKER", timestamp=old + 1)]
+    asyncio.run(store.save(DialogueStateTracker.from_events("old", events)))
+    files = lambda: b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))  # noqa: E731
+    assert "PURGEMARKER".encode() in files()
+    assert purge_older_than(store, 180) == 3
+    assert "PURGEMARKER".encode() not in files()  # neither in the database nor in its -wal file

@@ -96,6 +96,12 @@ def conversation(sender: str = "alice") -> DialogueStateTracker:
     )
 
 
+def stored_bytes(db_path: Path) -> bytes:
+    """The database file and its write-ahead log: everything SQLite keeps on disk."""
+    wal = Path(f"{db_path}-wal")
+    return db_path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
 def rows(db_path: Path, sender: str = None) -> List[Dict[str, Any]]:
     query = "SELECT sender_id, type_name, intent_name, action_name, data FROM events"
     with sqlite3.connect(db_path) as connection:
@@ -135,7 +141,7 @@ def test_secure_delete_is_on_for_every_connection(store):
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
 
 
-def test_connections_are_reused_and_the_journal_is_not_wal(store, db_path):
+def test_connections_are_pooled_and_commits_use_the_wal(store, db_path):
     opened = []
     sqlalchemy.event.listen(store.engine, "connect", lambda *_: opened.append(1))
     for i in range(5):
@@ -143,10 +149,10 @@ def test_connections_are_reused_and_the_journal_is_not_wal(store, db_path):
         assert run(store.retrieve(f"user{i}")) is not None
     assert len(opened) <= 1  # one pooled connection, not one per load and save
     with store.engine.connect() as connection:
-        # WAL would keep images of deleted rows in a -wal file after delete_my_data.
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() != "wal"
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
-    assert not Path(f"{db_path}-wal").exists()
+    assert Path(f"{db_path}-wal").stat().st_size > 0  # turns went to the WAL
 
 
 def test_persists_redacted_copy_and_leaves_the_live_tracker_intact(store, db_path):
@@ -198,7 +204,7 @@ def test_delete_my_data_removes_the_conversation_from_the_file(store, db_path):
     run(store.save(other))
     tracker = conversation("alice")
     run(store.save(tracker))
-    assert MARKER.encode() in db_path.read_bytes()
+    assert MARKER.encode() in stored_bytes(db_path)
 
     tracker = run(store.retrieve("alice"))
     delete_turn(tracker)
@@ -208,10 +214,12 @@ def test_delete_my_data_removes_the_conversation_from_the_file(store, db_path):
     assert run(store.retrieve("alice")) is None
     assert len(rows(db_path, "bob")) == len(other.events)  # other users untouched
     assert store.delete_conversation("bob") == len(other.events)
-    content = db_path.read_bytes()
+    content = stored_bytes(db_path)
     assert MARKER.encode() not in content  # secure_delete overwrote the freed pages
     for raw in RAW:
         assert raw.encode() not in content
+    wal = Path(f"{db_path}-wal")  # the pre-deletion page images were checkpointed away
+    assert not wal.exists() or wal.stat().st_size == 0
 
 
 def test_saving_the_deleting_tracker_again_stores_nothing(store, db_path):
