@@ -571,7 +571,7 @@ class Report:
             return
         self.w("## 3. Speed and cost", "")
         self.w("Our bot: `config.yml` (normaliser, jieba, count vectors, logistic regression, rule-based entity extractor, "
-               "MemoizationPolicy + RulePolicy), its action server, the SQLite tracker store (`addons.tracker_store."
+               "RulePolicy), its action server, the SQLite tracker store (`addons.tracker_store."
                "RedactingTrackerStore` on a temporary file) and the Traditional-aware NLG — as `make run` serves it, REST channel only. "
                "Reference: the starter bot `rasa init` creates (DIET + TED + UnexpecTED, in-memory tracker store, no action server), "
                "trained and served the same way on the same machine in the same run.", "")
@@ -701,13 +701,16 @@ class Report:
                "(`tests/test_tracker_store.py` and `tests/test_retention.py` check both files)." + status("sqlite"),
                "4. **cn2an is imported inside the first message that contains a number** (`cn2an`): "
                "`actions/guidance/quantities.py` keeps its module import free of work, so ~300 regular expressions are compiled "
-               "while a user waits (about 2 s in the profile), in the Rasa server and again in the action server. Fix: import it when "
+               "while a user waits (about 2 s when first profiled), in the Rasa server and again in the action server. Fix: import it when "
                "the component loads (`ChineseEntityExtractor.load`, and at action-server start). This only changes the first such "
                "turn (the load runs start after a warm-up)." + status("cn2an"),
                "5. What remains after these: the NLU graph (intent classifier, count-vector featurisers, entity extractor), "
                "RulePolicy's rule matching, loading and saving the tracker, and the HTTP round trip(s) to the action server "
-               "(the whole tracker state and domain are JSON-encoded for every call) — see the profile above. No `config.yml` "
-               "change is needed for latency: the pipeline is a minority of a turn.", "")
+               "(the whole tracker state and domain are JSON-encoded for every call) — see the profile above. One `config.yml` "
+               "change came out of the profile: the `MemoizationPolicy` is gone. With no training stories its lookup table was "
+               "empty, yet at every prediction it rebuilt the states of the whole conversation; `RulePolicy` alone predicts "
+               "the same actions (the e2e stories of `make test` check it); an A/B run of the two models, one after the other, "
+               "showed a difference within the run-to-run noise. The NLU pipeline itself is a minority of a turn.", "")
         if fx and before:
             fl = fx["load"]
             self.w(f"Measured effect in this run (before → after the fixes): single-conversation p50 "
