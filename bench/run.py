@@ -187,11 +187,32 @@ def _profile(running, seconds: float, out: Path, messages: List[str], s: Setting
     return result
 
 
+def measure_loads(running, messages: List[str], s: Settings, label: str, keepalive: bool = True) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """A few dozen warm-up turns, then the closed-loop load at each concurrency, peak RSS sampled during each."""
+    from bench.load import run_load
+    from bench.serve import MemorySampler
+
+    warm = asyncio.run(run_load(running.url, messages, 4, 4.0 if s.quick else 8.0, 0.0, s.turns_per_conversation,
+                                prefix="warm", keepalive=keepalive))
+    loads: Dict[str, Any] = {}
+    for c in CONCURRENCY:
+        with MemorySampler(running.pids()) as mem:
+            res = asyncio.run(run_load(running.url, messages, c, s.duration, s.warmup, s.turns_per_conversation,
+                                       prefix=f"{label}-load", keepalive=keepalive))
+        res["peak_rss_bytes"] = mem.peak
+        res["loadavg_after"] = loadavg()
+        loads[str(c)] = res
+        log(f"{label}: c={c}: {res['turns']} turns, {res['throughput_tps']:.1f}/s, p50 {res['p50_ms']:.0f} "
+            f"p95 {res['p95_ms']:.0f} p99 {res['p99_ms']:.0f} ms, errors {res['errors']}, "
+            f"Rasa RSS {mem.peak.get('rasa', 0) / 2**20:.0f} MiB")
+    return warm, loads
+
+
 def serve_section(name: str, bot, messages: List[str], long_messages: List[str], out: Path, s: Settings,
                   profile: str = "never") -> Dict[str, Any]:
     """Train the bot, start it, load it, measure it."""
-    from bench.load import long_conversation, run_load
-    from bench.serve import MemorySampler, start
+    from bench.load import long_conversation
+    from bench.serve import start
 
     sout = fresh_dir(out / name)
     logs = sout / "logs"
@@ -208,18 +229,7 @@ def serve_section(name: str, bot, messages: List[str], long_messages: List[str],
         r["memory_idle"] = running.memory()
         log(f"{name}: up in {running.startup_seconds:.1f} s, first turn {running.first_turn_ms:.0f} ms")
         # Warm-up: a few dozen turns so that lazy imports and caches are paid before measuring.
-        r["warmup"] = asyncio.run(run_load(running.url, messages, 4, 4.0 if s.quick else 8.0, 0.0,
-                                           s.turns_per_conversation, prefix="warm"))
-        r["load"] = {}
-        for c in CONCURRENCY:
-            with MemorySampler(running.pids()) as mem:
-                res = asyncio.run(run_load(running.url, messages, c, s.duration, s.warmup,
-                                           s.turns_per_conversation, prefix=f"{name}-load"))
-            res["peak_rss_bytes"] = mem.peak
-            res["loadavg_after"] = loadavg()
-            r["load"][str(c)] = res
-            log(f"{name}: c={c}: {res['turns']} turns, {res['throughput_tps']:.1f}/s, "
-                f"p50 {res['p50_ms']:.0f} p95 {res['p95_ms']:.0f} p99 {res['p99_ms']:.0f} ms, errors {res['errors']}")
+        r["warmup"], r["load"] = measure_loads(running, messages, s, name)
         r["memory_after_load"] = running.memory()
         r["tracker"] = []
         for i in range(s.tracker_runs[name]):
@@ -277,7 +287,7 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
     """Our bot with bench/fixes.py applied: start-up, the same loads, memory (and each fix alone)."""
     from bench.fixes import FIXES
     from bench.load import run_load
-    from bench.serve import MemorySampler, project_messages, response_only_messages, start
+    from bench.serve import project_messages, response_only_messages, start
 
     sout = fresh_dir(out / "fixes")
     bot = ours_bot(tmp, "ours-fixes")
@@ -301,14 +311,7 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
         r["startup_seconds"] = running.startup_seconds
         r["first_turn_ms"] = running.first_turn_ms
         r["memory_idle"] = running.memory()
-        asyncio.run(run_load(running.url, messages, 4, 4.0 if s.quick else 8.0, 0.0, s.turns_per_conversation, prefix="warm"))
-        for c in CONCURRENCY:
-            with MemorySampler(running.pids()) as mem:
-                res = asyncio.run(run_load(running.url, messages, c, s.duration, s.warmup,
-                                           s.turns_per_conversation, prefix=f"fixes-load"))
-            res["peak_rss_bytes"] = mem.peak
-            r["load"][str(c)] = res
-            log(f"fixes: c={c}: {res['throughput_tps']:.1f}/s, p50 {res['p50_ms']:.0f} p95 {res['p95_ms']:.0f} ms")
+        _, r["load"] = measure_loads(running, messages, s, "fixes")
     finally:
         running.stop()
     # Rasa's floor on this machine: the same model, conversations in memory, only messages that
@@ -351,8 +354,7 @@ WORKERS = 2
 
 def workers_experiment(tmp: Path, sout: Path, messages: List[str], s: Settings) -> Dict[str, Any]:
     """Our bot as it is, with SANIC_WORKERS=2 and a Redis lock store (REDIS_URL): the scale-out lever."""
-    from bench.load import run_load
-    from bench.serve import MemorySampler, RedisUnavailable, redis_server, start
+    from bench.serve import RedisUnavailable, redis_server, start
 
     bot = ours_bot(tmp, "ours-workers")
     model = tmp / "models" / "ours.tar.gz"
@@ -367,15 +369,7 @@ def workers_experiment(tmp: Path, sout: Path, messages: List[str], s: Settings) 
             try:
                 r["startup_seconds"] = running.startup_seconds
                 r["memory_idle"] = running.memory()
-                asyncio.run(run_load(running.url, messages, 4, 4.0 if s.quick else 8.0, 0.0, s.turns_per_conversation, prefix="warm"))
-                for c in CONCURRENCY:
-                    with MemorySampler(running.pids()) as mem:
-                        res = asyncio.run(run_load(running.url, messages, c, s.duration, s.warmup,
-                                                   s.turns_per_conversation, prefix="workers-load", keepalive=False))
-                    res["peak_rss_bytes"] = mem.peak
-                    r["load"][str(c)] = res
-                    log(f"workers={WORKERS}: c={c}: {res['throughput_tps']:.1f}/s, p50 {res['p50_ms']:.0f} "
-                        f"p95 {res['p95_ms']:.0f} ms, errors {res['errors']}, Rasa RSS {mem.peak.get('rasa', 0) / 2**20:.0f} MiB")
+                _, r["load"] = measure_loads(running, messages, s, f"workers={WORKERS}", keepalive=False)
             finally:
                 running.stop()
     except RedisUnavailable as e:
