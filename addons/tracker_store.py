@@ -112,7 +112,7 @@ class RedactingTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _on_sqlite_connect)
             return
         self.engine = sa.create_engine(
-            url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4, pool_pre_ping=False,
+            url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4,
             connect_args={"check_same_thread": False},
         )
         sa.event.listen(self.engine, "connect", _on_sqlite_connect)

@@ -1,31 +1,25 @@
-"""`rasa` with the candidate speed fixes applied in-process (a benchmark experiment).
+"""`rasa` with the speed fixes of docs/benchmarks.md §3.3 taken out again (a benchmark experiment).
 
-    PYTHONPATH=. python -m bench.fixes run --model ... --endpoints ...   # = rasa run ..., patched
-    BENCH_FIXES=schema,sqlite python -m bench.fixes run ...             # a subset
-    BENCH_UNDO=schema,pool,sqlite,cn2an python -m bench.fixes run ...   # the code before the fixes
+    BENCH_UNDO=schema,pool,sqlite,cn2an python -m bench.fixes run ...   # = rasa run ..., without them
+    BENCH_UNDO=sqlite python -m bench.fixes run ...                     # one fix taken out
 
-The fixes are the ones docs/benchmarks.md proposes after profiling; they are
-applied here by monkeypatching so that their effect is measured in the same
-`make bench` run, without changing the project's code. Each is small enough
-to move into addons/ as it is:
+The fixes were found by profiling and are in the project's code; this puts
+the old behaviour back by monkeypatching, so that `make bench` measures what
+each fix buys in the same run:
 
-  schema  Rasa's RemoteAction._validate_action_result calls
-          jsonschema.validate(result, schema), which first re-validates the
-          (constant) schema against the JSON-Schema meta-schema, on every
-          action-server reply. Here the validator is built once and reused;
-          the reply is validated exactly as before.
-  pool    The tracker store's SQLite engine keeps its connections in a pool
+  schema  addons/action_reply_validation.py builds the JSON-schema validator of
+          action-server replies once; Rasa's RemoteAction._validate_action_result
+          calls jsonschema.validate(result, schema), which re-validates the
+          constant schema against the meta-schema on every reply.
+  pool    addons/tracker_store.py keeps SQLite connections in a QueuePool
           (SQLAlchemy 1.4 gives a file SQLite database a NullPool: a new
           connection, PRAGMAs included, for every load and every save).
-  sqlite  The tracker store's SQLite connections use WAL journaling with
-          synchronous=NORMAL (durable against a process crash; an OS crash
-          can lose the last transactions) instead of a full fsync per commit.
-  cn2an   Import cn2an (its dictionaries and ~300 regular expressions) at
-          start-up instead of inside the first message that contains a number.
-
-All four have since moved into the project's code (a fix already there is
-re-applied harmlessly); WAL comes with a truncating checkpoint after every
-deletion (addons/tracker_store.py), so deleted rows do not linger in the -wal file.
+  sqlite  The tracker store's SQLite connections use WAL with synchronous=NORMAL
+          instead of a full fsync per commit; every deletion ends with a
+          truncating checkpoint so deleted rows do not linger in the -wal file.
+  cn2an   actions.guidance.quantities.warm_up() imports cn2an (its dictionaries
+          and ~300 regular expressions) at model load instead of inside the first
+          message that contains a number.
 """
 from __future__ import annotations
 
@@ -34,80 +28,6 @@ import sys
 from typing import Any
 
 FIXES = ("schema", "pool", "sqlite", "cn2an")
-
-
-def already_in_project() -> dict:
-    """Which fixes the project's own code already has (by a look at its source)."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-
-    def src(*globs: str) -> str:
-        return "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                         for g in globs for p in sorted(root.glob(g)) if p.is_file())
-
-    addons = src("addons/*.py")
-    store = src("addons/tracker_store.py")
-    quantities = src("actions/guidance/quantities.py", "addons/entity_extractor.py", "actions/__init__.py")
-    return {
-        "schema": "validator_for(" in addons and "_validate_action_result" in addons,
-        "pool": "QueuePool" in store or "StaticPool" in store or "SingletonThreadPool" in store,
-        "sqlite": "journal_mode=WAL" in store.replace(" ", "") or "synchronous=NORMAL" in store.replace(" ", ""),
-        "cn2an": "quantities.warm_up()" in src("addons/entity_extractor.py")
-        or any(line.startswith("import cn2an") or line.startswith("from cn2an") for line in quantities.splitlines()),
-    }
-
-
-def apply(names) -> None:
-    names = set(names)
-    if "schema" in names:
-        import jsonschema
-        from rasa.core.actions.action import RemoteAction
-
-        schema = RemoteAction.action_response_format_spec()
-        validator = jsonschema.validators.validator_for(schema)(schema)
-        original = RemoteAction._validate_action_result
-
-        def _validate_action_result(self: Any, result: Any) -> bool:
-            if validator.is_valid(result):
-                return True
-            return original(self, result)  # raises with Rasa's own message
-
-        RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    if "sqlite" in names:
-        import addons.tracker_store as store
-
-        previous = store._on_sqlite_connect
-
-        def _on_sqlite_connect(dbapi_connection: Any, record: Any) -> None:
-            previous(dbapi_connection, record)
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        store._on_sqlite_connect = _on_sqlite_connect
-    if "pool" in names:
-        import sqlalchemy as sa
-
-        import addons.tracker_store as store
-
-        init = store.RedactingTrackerStore.__init__
-
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            init(self, *args, **kwargs)
-            if self.engine.dialect.name != "sqlite":
-                return
-            url = self.engine.url
-            self.engine.dispose()
-            self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4,
-                                           connect_args={"check_same_thread": False})
-            sa.event.listen(self.engine, "connect", lambda c, r: store._on_sqlite_connect(c, r))
-            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-
-        store.RedactingTrackerStore.__init__ = __init__  # type: ignore[method-assign]
-    if "cn2an" in names:
-        import cn2an  # noqa: F401
 
 
 def undo(names) -> None:
@@ -152,11 +72,7 @@ def _names(var: str) -> list:
 
 
 def main() -> None:
-    if "BENCH_UNDO" in os.environ:
-        undo(_names("BENCH_UNDO"))
-    else:
-        os.environ.setdefault("BENCH_FIXES", ",".join(FIXES))
-        apply(_names("BENCH_FIXES"))
+    undo(_names("BENCH_UNDO"))
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"ours": "#1f77b4", "starter": "#ff7f0e", "ours + candidate fixes": "#2ca02c"}
+COLORS = {"ours": "#1f77b4", "starter": "#ff7f0e", "ours before the fixes": "#2ca02c", "ours, 2 workers + Redis": "#d62728"}
 
 
 def _save(fig, path: Path) -> Path:

@@ -92,7 +92,10 @@ class Report:
                                                        IMG / "bench_confusion_cv.png")
         bots = {k: r for k, r in (("ours", self.ours), ("starter", self.starter)) if r}
         if bots:
-            with_fixes = dict(bots, **({"ours + candidate fixes": self.fixes} if self.fixes else {}))
+            with_fixes = dict(bots, **({"ours before the fixes": self.fixes} if self.fixes else {}))
+            workers = (self.fixes or {}).get("workers") or {}
+            if workers.get("load"):
+                with_fixes["ours, 2 workers + Redis"] = workers
             figs["latency"] = plots.latency(with_fixes, IMG / "bench_latency.png")
             figs["tracker"] = plots.tracker({k: r.get("tracker") or [] for k, r in bots.items()}, IMG / "bench_tracker.png")
         if self.scale and len(self.scale["rows"]) > 1:
@@ -293,30 +296,13 @@ class Report:
         for r in rows:
             self.w(f"| {r['what']} | {r['target']} | {r['value']} | {ok(r['met'])} |")
         self.w("")
-        if self.fixes and self.ours and self.fixes.get("mode") == "before":
+        if self.fixes and self.ours:
             fx, o = self.fixes, self.ours
             self.w(f"Fixes found by profiling (section [3.3](#33-where-the-time-goes-and-what-was-tried)), all in the project's "
                    f"code now; measured in the same run against the same server without them: single-conversation p95 "
                    f"{fx['load']['1']['p95_ms']:.1f} → **{o['load']['1']['p95_ms']:.1f} ms**, p50 {fx['load']['1']['p50_ms']:.1f} → "
                    f"**{o['load']['1']['p50_ms']:.1f} ms**, throughput at 10 conversations {fx['load']['10']['throughput_tps']:.1f} → "
                    f"**{o['load']['10']['throughput_tps']:.1f} turns/s**.", "")
-        elif self.fixes and self.ours:
-            fx, o = self.fixes, self.ours
-            self.w(f"Candidate fixes (section [3.3](#33-where-the-time-goes-and-what-was-tried)), measured in the same run: "
-                   f"single-conversation p95 {o['load']['1']['p95_ms']:.1f} → **{fx['load']['1']['p95_ms']:.1f} ms**, "
-                   f"throughput at 10 conversations {o['load']['10']['throughput_tps']:.1f} → **{fx['load']['10']['throughput_tps']:.1f} turns/s**"
-                   + (f" (**{fx['load']['10']['throughput_tps'] / self.starter['load']['10']['throughput_tps']:.2f}×** the starter bot)" if self.starter else "")
-                   + ".", "")
-            wk = fx.get("workers") or {}
-            if wk.get("load") and self.starter:
-                t = wk["load"]["10"]["throughput_tps"]
-                rss = max((l.get("peak_rss_bytes") or {}).get("rasa", 0) for l in wk["load"].values()) / 2**20
-                self.w(f"Scale-out, measured in the same run: {wk['workers']} Sanic workers with the Redis lock store reach "
-                       f"**{t:.1f} turns/s** at 10 conversations (**{t / self.starter['load']['10']['throughput_tps']:.2f}×** the starter), "
-                       f"with the Rasa server at {rss:.0f} MiB (one model per worker).", "")
-            elif wk.get("unavailable"):
-                self.w(f"Scale-out (2 workers + Redis) was not measured in this run: {wk['unavailable']}.", "")
-
     def reproduce(self) -> None:
         s = (self.meta.get("settings") or {})
         self.w("## Reproduce", "",
@@ -343,7 +329,7 @@ class Report:
                "| starter bot | `rasa init` files (`rasa.cli.scaffold.create_initial_project($TMP/starter)`, i.e. `rasa init --no-prompt` "
                "without its built-in training), then `rasa train` in `$TMP/starter` (timed) and `rasa run` as above, "
                "with its own endpoints.yml (in-memory tracker store, no action server) |",
-               "| candidate fixes | as *our bot*, but `python -m bench.fixes run …` instead of `rasa run …` (bench/fixes.py) |",
+               "| before the fixes | as *our bot*, but `BENCH_UNDO=schema,pool,sqlite,cn2an python -m bench.fixes run …` instead of `rasa run …` (bench/fixes.py) |",
                "| scale-out | `redis-server --port P3 --bind 127.0.0.1 --save '' --appendonly no`, then `rasa run` as *our bot* with "
                "`SANIC_WORKERS=2 REDIS_URL=redis://127.0.0.1:P3/0` (bench/run.py `workers_experiment`) |",
                f"| scale-up | `python -m bench.scale --factor K --out $TMP/data-Kx` for K in {', '.join(str(k) for k in s.get('scale_factors', [1, 2, 4]) if k > 1)}, "
@@ -590,8 +576,7 @@ class Report:
                "|---|---|---|---|---|---|---|---|")
         for c in ("1", "10", "50"):
             wk = (self.fixes or {}).get("workers") or {}
-            fx_label = "ours before the fixes of 3.3" if (self.fixes or {}).get("mode") == "before" else "ours + candidate fixes"
-            for name, r in (("ours", o), ("starter", s), (fx_label, self.fixes),
+            for name, r in (("ours", o), ("starter", s), ("ours before the fixes of 3.3", self.fixes),
                             (f"ours, {wk.get('workers', 2)} workers + Redis locks (a connection per request)", wk)):
                 if not r or c not in r.get("load", {}):
                     continue
@@ -674,46 +659,30 @@ class Report:
             ac = p.get("action_server") or {}
             if ac and "error" not in ac:
                 self.w(f"The action server was busy {pct(ac.get('busy_share'), 0)} of the same time (samples inside a request).", "")
-        have = (fx or {}).get("already_in_project") or {}
-
-        def status(*names: str) -> str:
-            if not fx:
-                return ""
-            done = [n for n in names if have.get(n)]
-            if len(done) == len(names):
-                return " *Status: already in the project's code in this run, so *ours* includes it.*"
-            if done:
-                return (f" *Status: {', '.join(done)} already in the project's code; "
-                        f"{', '.join(n for n in names if n not in done)} measured through bench/fixes.py only.*")
-            return " *Status: not in the project's code yet; measured through bench/fixes.py only.*"
-
-        before = (fx or {}).get("mode") == "before"
-        self.w("Findings, and the fix for each. " + (
-               "All are in the project's code; to measure what they bought, `bench/fixes.py` takes them out again in-process "
-               "(`BENCH_UNDO=schema,pool,sqlite,cn2an`), and the row *ours before the fixes* in 3.1 is that server under the same load:"
-               if before else
-               "`bench/fixes.py` applies them in-process to an otherwise unchanged server (`BENCH_FIXES=schema,pool,sqlite,cn2an`); "
-               "the row *ours + candidate fixes* in 3.1 is that server under the same load:"), "",
+        in_code = " *In the project's code.*"
+        self.w("Findings, and the fix for each. All are in the project's code; to measure what they bought, `bench/fixes.py` "
+               "takes them out again in-process (`BENCH_UNDO=schema,pool,sqlite,cn2an`), and the row *ours before the fixes* in 3.1 "
+               "is that server under the same load:", "",
                "1. **JSON-schema check of every action-server reply** (`schema`). Rasa's `RemoteAction._validate_action_result` calls "
                "`jsonschema.validate(result, schema)`, which first validates Rasa's constant response schema against the "
                "JSON-Schema meta-schema — on every call, and our turns call the action server at least once, forms several times. "
                "Fix: build the validator once (`jsonschema.validators.validator_for(schema)(schema)`) and check the reply with it; "
-               "same check, same error message." + status("schema"),
+               "same check, same error message." + in_code,
                "2. **SQLite tracker store: a new connection per load and save** (`pool`). SQLAlchemy 1.4 gives a file SQLite "
                "database a `NullPool`, so every tracker load and save opens the file and re-runs the PRAGMAs. Fix in "
                "`addons/tracker_store.py`: the SQLite engine uses `poolclass=QueuePool` (`connect_args={'check_same_thread': False}`)."
-               + status("pool") + " PostgreSQL deployments are unaffected.",
+               + in_code + " PostgreSQL deployments are unaffected.",
                "3. **A full fsync per commit** (`sqlite`): the SQLite store uses `PRAGMA journal_mode=WAL` + "
                "`PRAGMA synchronous=NORMAL` (a process crash loses nothing; a power cut can lose the last turns). WAL alone would "
                "keep page images of a deleted conversation in the `-wal` file until a checkpoint, so every deletion "
                "(`delete_my_data`, `make purge`) is followed by `PRAGMA wal_checkpoint(TRUNCATE)`: the pages go back to the "
                "database file, where `secure_delete` has zeroed the freed cells, and the `-wal` file is emptied "
-               "(`tests/test_tracker_store.py` and `tests/test_retention.py` check both files)." + status("sqlite"),
+               "(`tests/test_tracker_store.py` and `tests/test_retention.py` check both files)." + in_code,
                "4. **cn2an is imported inside the first message that contains a number** (`cn2an`): "
                "`actions/guidance/quantities.py` keeps its module import free of work, so ~300 regular expressions are compiled "
                "while a user waits (about 2 s when first profiled), in the Rasa server and again in the action server. Fix: import it when "
                "the component loads (`ChineseEntityExtractor.load`, and at action-server start). This only changes the first such "
-               "turn (the load runs start after a warm-up)." + status("cn2an"),
+               "turn (the load runs start after a warm-up)." + in_code,
                "5. What remains after these: the NLU graph (intent classifier, count-vector featurisers, entity extractor), "
                "RulePolicy's rule matching, loading and saving the tracker, and the HTTP round trip(s) to the action server "
                "(the whole tracker state and domain are JSON-encoded for every call) — see the profile above. One `config.yml` "
@@ -721,23 +690,13 @@ class Report:
                "empty, yet at every prediction it rebuilt the states of the whole conversation; `RulePolicy` alone predicts "
                "the same actions (the e2e stories of `make test` check it); an A/B run of the two models, one after the other, "
                "showed a difference within the run-to-run noise. The NLU pipeline itself is a minority of a turn.", "")
-        if fx and before:
+        if fx:
             fl = fx["load"]
             self.w(f"Measured effect in this run (before → after the fixes): single-conversation p50 "
                    f"{fl['1']['p50_ms']:.1f} → {o['load']['1']['p50_ms']:.1f} ms, p95 {fl['1']['p95_ms']:.1f} → "
                    f"**{o['load']['1']['p95_ms']:.1f} ms** (target {TARGET_P95_MS:.0f} ms: {ok(o['load']['1']['p95_ms'] <= TARGET_P95_MS)}); "
                    f"throughput at 10 conversations {fl['10']['throughput_tps']:.1f} → **{o['load']['10']['throughput_tps']:.1f} turns/s**; "
                    f"first turn right after start-up {fx['first_turn_ms']:.0f} → {o['first_turn_ms']:.0f} ms.", "")
-        elif fx:
-            fl = fx["load"]
-            self.w(f"Measured effect in this run (fixes: {', '.join(fx.get('fixes', []))}): single-conversation p50 "
-                   f"{o['load']['1']['p50_ms']:.1f} → {fl['1']['p50_ms']:.1f} ms, p95 {o['load']['1']['p95_ms']:.1f} → "
-                   f"**{fl['1']['p95_ms']:.1f} ms** (target {TARGET_P95_MS:.0f} ms: {ok(fl['1']['p95_ms'] <= TARGET_P95_MS)}); "
-                   f"throughput at 10 conversations {o['load']['10']['throughput_tps']:.1f} → **{fl['10']['throughput_tps']:.1f} turns/s**"
-                   + (f" = {fl['10']['throughput_tps'] / self.starter['load']['10']['throughput_tps']:.2f}× the starter "
-                      f"(target {TARGET_RATIO_10:.0f}×: {ok(fl['10']['throughput_tps'] / self.starter['load']['10']['throughput_tps'] >= TARGET_RATIO_10)})"
-                      if self.starter else "")
-                   + f"; start-up {fx['startup_seconds']:.1f} s; first turn {fx['first_turn_ms']:.0f} ms.", "")
         if fx:
             fl_ = (fx.get("floor") or {}).get("load") or {}
             if fl_ and self.starter:
@@ -780,8 +739,8 @@ class Report:
                     self.w(f"Reaching {TARGET_RATIO_10:.0f}× would take more than one Rasa process (`SANIC_WORKERS=2` with "
                            "`REDIS_URL` set), not measured in this run" + (f" ({wk['unavailable']})" if wk.get("unavailable") else "") + ".", "")
             if fx.get("each"):
-                self.w("Each fix alone (same server, same single-conversation load, measured one after the other):", "",
-                       "| fixes | p50 | p95 | throughput |", "|---|---|---|---|")
+                self.w("Each fix taken out alone (same server, same single-conversation load, measured one after the other):", "",
+                       "| without | p50 | p95 | throughput |", "|---|---|---|---|")
                 for name, l in fx["each"].items():
                     self.w(f"| {name} | {l['p50_ms']:.1f} ms | {l['p95_ms']:.1f} ms | {l['throughput_tps']:.1f} turns/s |")
                 self.w("")

@@ -15,8 +15,8 @@ the accuracy jobs have finished):
            conversations with the action server running, memory, a 200-turn
            conversation, and a py-spy profile (bench/serve.py, bench/load.py)
   starter  the same for the starter bot of `rasa init`, the reference
-  fixes    our bot again with the candidate speed fixes of bench/fixes.py applied
-           in-process (what the profile found), same loads
+  fixes    our bot with the speed fixes the profile found taken out again
+           (bench/fixes.py), Rasa's floor, and 2 workers + Redis; same loads
   scale    1x / 2x / 4x the NLU training data: training time, model size,
            start-up, memory, single-conversation latency (bench/scale.py)
   report   docs/benchmarks.md and docs/img/bench_*.png (bench/report.py)
@@ -284,7 +284,7 @@ def starter_bot(tmp: Path):
 
 
 def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, Any]:
-    """Our bot with bench/fixes.py applied: start-up, the same loads, memory (and each fix alone)."""
+    """Our bot without the fixes of bench/fixes.py: start-up, the same loads, memory (and each fix taken out alone)."""
     from bench.fixes import FIXES
     from bench.load import run_load
     from bench.serve import project_messages, response_only_messages, start
@@ -298,14 +298,9 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
         bot.train(sout / "logs" / "train.log")
     bot.launcher = [PY, "-m", "bench.fixes"]
     messages = project_messages()
-    from bench.fixes import already_in_project
-
-    have = already_in_project()
-    # Fixes the project already has are measured the other way round: the same server without them.
-    mode = "before" if all(have.values()) else "candidate"
-    env = {"BENCH_UNDO": ",".join(FIXES)} if mode == "before" else {"BENCH_FIXES": ",".join(FIXES)}
-    r: Dict[str, Any] = {"fixes": list(FIXES), "already_in_project": have, "mode": mode, "env": env, "load": {}}
-    log(f"fixes: {'the project without' if mode == 'before' else 'the project plus'} {', '.join(FIXES)}")
+    env = {"BENCH_UNDO": ",".join(FIXES)}
+    r: Dict[str, Any] = {"fixes": list(FIXES), "env": env, "load": {}}
+    log(f"fixes: the project without {', '.join(FIXES)}")
     running = start(bot, sout / "logs", "fixes", messages[0], env)
     try:
         r["startup_seconds"] = running.startup_seconds
@@ -320,9 +315,9 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
     floor_endpoints.write_text("action_endpoint:\n  url: \"__ACTION_URL__\"\nnlg:\n  type: addons.script_nlg.ScriptAwareNLG\n",
                                encoding="utf-8")
     floor = ours_bot(tmp, "ours-floor")
-    floor.model, floor.endpoints, floor.launcher = bot.model, floor_endpoints, bot.launcher
+    floor.model, floor.endpoints = bot.model, floor_endpoints
     simple = response_only_messages()
-    running = start(floor, sout / "logs", "floor", simple[0], {"BENCH_FIXES": "schema,cn2an"})
+    running = start(floor, sout / "logs", "floor", simple[0])
     try:
         asyncio.run(run_load(running.url, simple, 4, 4.0, 0.0, s.turns_per_conversation, prefix="warm"))
         r["floor"] = {"messages": len(simple), "load": {}}
@@ -335,9 +330,8 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
     r["workers"] = workers_experiment(tmp, sout, messages, s)
     if each:
         r["each"] = {}
-        for names in [[], *[[x] for x in FIXES]]:
-            label = "+".join(names) or "none"
-            running = start(bot, sout / "logs", f"fixes-{label}", messages[0], {"BENCH_FIXES": ",".join(names)})
+        for label in FIXES:
+            running = start(bot, sout / "logs", f"fixes-without-{label}", messages[0], {"BENCH_UNDO": label})
             try:
                 asyncio.run(run_load(running.url, messages, 4, 8.0, 0.0, s.turns_per_conversation, prefix="warm"))
                 r["each"][label] = asyncio.run(run_load(running.url, messages, 1, s.duration, s.warmup,
@@ -354,7 +348,8 @@ WORKERS = 2
 
 def workers_experiment(tmp: Path, sout: Path, messages: List[str], s: Settings) -> Dict[str, Any]:
     """Our bot as it is, with SANIC_WORKERS=2 and a Redis lock store (REDIS_URL): the scale-out lever."""
-    from bench.serve import RedisUnavailable, redis_server, start
+    from bench.serve import start
+    from tests.integration.services import ServiceUnavailable, ensure_redis, redis_server
 
     bot = ours_bot(tmp, "ours-workers")
     model = tmp / "models" / "ours.tar.gz"
@@ -364,7 +359,8 @@ def workers_experiment(tmp: Path, sout: Path, messages: List[str], s: Settings) 
         bot.train(sout / "logs" / "train-workers.log")
     r: Dict[str, Any] = {"workers": WORKERS, "load": {}}
     try:
-        with redis_server(sout / "logs" / "redis") as url:
+        ensure_redis()
+        with redis_server() as url:
             running = start(bot, sout / "logs", "workers", messages[0], {"SANIC_WORKERS": str(WORKERS), "REDIS_URL": url})
             try:
                 r["startup_seconds"] = running.startup_seconds
@@ -372,7 +368,7 @@ def workers_experiment(tmp: Path, sout: Path, messages: List[str], s: Settings) 
                 _, r["load"] = measure_loads(running, messages, s, f"workers={WORKERS}", keepalive=False)
             finally:
                 running.stop()
-    except RedisUnavailable as e:
+    except ServiceUnavailable as e:
         r["unavailable"] = str(e)
         log(f"workers experiment skipped: {e}")
     return r
@@ -445,7 +441,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=None, help="seconds measured per load level (default 15)")
     ap.add_argument("--profile", choices=["auto", "always", "never"], default="always",
                     help="py-spy profile of our server under load: always (default), auto (when the p95 target is missed), never")
-    ap.add_argument("--fixes-each", action="store_true", help="also measure each candidate fix alone (4 more server starts)")
+    ap.add_argument("--fixes-each", action="store_true", help="also measure each fix taken out alone (4 more server starts)")
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temporary folder (models, logs)")
     ap.add_argument("--no-report", action="store_true", help="do not write docs/")
     args = ap.parse_args()

@@ -7,18 +7,15 @@ running on 5005/5055 (e.g. `make run`) is never touched.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 from bench.common import RASA, PY, ROOT, free_port, run
 
@@ -274,50 +271,3 @@ def starter_messages(project: Path) -> List[str]:
 
     return [m.get("text") for m in load_data(str(project / "data/nlu.yml")).intent_examples]
 
-
-class RedisUnavailable(RuntimeError):
-    pass
-
-
-@contextlib.contextmanager
-def redis_server(log_dir: Path) -> Iterator[str]:
-    """A throwaway redis-server on a loopback port (no persistence): yields its URL.
-
-    Installed with apt-get when missing and running as root (as the integration tests do).
-    """
-    exe = shutil.which("redis-server")
-    if not exe and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        cmd = ["apt-get", "install", "-y", "--no-install-recommends", "redis-server"]
-        if subprocess.run(cmd, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
-            subprocess.run(cmd, env=env, capture_output=True)
-        exe = shutil.which("redis-server")
-    if not exe:
-        raise RedisUnavailable("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    log_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no",
-                             "--dir", str(log_dir)], stdout=open(log_dir / "redis.log", "w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RedisUnavailable(f"redis-server exited with code {proc.returncode}")
-            try:
-                with socket.create_connection((HOST, port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RedisUnavailable(f"redis-server did not answer on port {port}")
-                time.sleep(0.05)
-        yield f"redis://{HOST}:{port}/0"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()

@@ -58,6 +58,14 @@ def _apt_install(packages: List[str]) -> None:
         raise ServiceUnavailable(f"apt-get install {' '.join(packages)} failed:\n{result.stderr[-2000:]}")
 
 
+def ensure_redis() -> None:
+    """redis-server alone (the benchmark's scale-out run needs no PostgreSQL)."""
+    if not shutil.which("redis-server"):
+        _apt_install(["redis-server"])
+    if not shutil.which("redis-server"):
+        raise ServiceUnavailable("redis-server still missing after apt-get install")
+
+
 def ensure_installed() -> None:
     missing = []
     if not (shutil.which("pg_ctlcluster") and postgres_bindir()):
