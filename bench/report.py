@@ -209,6 +209,7 @@ class Report:
                 keys = [k for k in ("accuracy", "macro_f1") if r["heldout"][k] > v["chosen"]["heldout"][k] + 1e-12]
                 if keys:
                     lost.append(f"held-out {' and '.join(k.replace('_', '-') for k in keys)} below {r['label']}")
+                continue  # its one comparison is the held-out one just made
             for part in ("heldout", "cv"):
                 if not r.get(part) or not v["chosen"].get(part):
                     continue
