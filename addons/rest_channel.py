@@ -13,6 +13,10 @@ not change. Differences:
   the bot said nothing, the reply is the service-unavailable text with HTTP
   200 instead of an empty list.
 * The user's text is never logged here (Rasa's channel logs it on failure).
+* One bot utterance is one reply object {"recipient_id", "text", "buttons",
+  "custom", "image", "attachment"} (each only when present), also in stream
+  mode: Rasa cuts a button-less text at every blank line and sends `custom`
+  as an object of its own.
 
 credentials.yml (instead of `rest:`):
 
@@ -25,7 +29,7 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa.core.channels.rest import RestInput
+from rasa.core.channels.rest import QueueOutputChannel, RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
@@ -42,6 +46,33 @@ RETRY_AFTER_SECONDS = 60
 
 def _bad_request(reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=400)
+
+
+class OneMessagePerUtterance:
+    """`send_response` of a CollectingOutputChannel that stores one object per bot utterance."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        text = message.get("text")
+        merged = self._message(  # type: ignore[attr-defined]
+            recipient_id,
+            text=text.strip() if isinstance(text, str) and text.strip() else None,
+            buttons=message.get("quick_replies") or message.get("buttons") or None,
+            custom=message.get("custom") or None,
+            image=message.get("image") or None,
+            attachment=message.get("attachment") or None,
+        )
+        if len(merged) > 1:  # more than the recipient
+            await self._persist_message(merged)  # type: ignore[attr-defined]
+        if message.get("elements"):
+            await self.send_elements(recipient_id, message["elements"])  # type: ignore[attr-defined]
+
+
+class OneMessageCollectingOutputChannel(OneMessagePerUtterance, CollectingOutputChannel):
+    """Collects the replies of one request, one object per bot utterance."""
+
+
+class OneMessageQueueOutputChannel(OneMessagePerUtterance, QueueOutputChannel):
+    """Stream mode's queue, one object per bot utterance."""
 
 
 class GuardedRestInput(RestInput):
@@ -77,6 +108,20 @@ class GuardedRestInput(RestInput):
             return _bad_request("'message' must be a string")
         metadata = body.get("metadata")
         return {"sender": sender, "text": text, "metadata": metadata if isinstance(metadata, dict) else None}
+
+    @staticmethod
+    async def on_message_wrapper(
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: Text,
+        queue: asyncio.Queue,
+        sender_id: Text,
+        input_channel: Text,
+        metadata: Optional[Dict[Text, Any]],
+    ) -> None:
+        """Stream mode (Rasa's, with the one-object-per-utterance queue)."""
+        collector = OneMessageQueueOutputChannel(queue)
+        await on_new_message(UserMessage(text, collector, sender_id, input_channel=input_channel, metadata=metadata))
+        await queue.put("DONE")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
@@ -114,7 +159,7 @@ class GuardedRestInput(RestInput):
         metadata: Optional[Dict[str, Any]],
     ) -> List[Dict[str, Any]]:
         """The bot's messages for one user message; the service-unavailable text if it failed silently."""
-        collector = CollectingOutputChannel()
+        collector = OneMessageCollectingOutputChannel()
         failed = False
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))

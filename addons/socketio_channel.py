@@ -16,6 +16,9 @@ these differences:
 * The widget's static files in the project's web/ folder are served by the
   channel's blueprint: GET /webhooks/socketio/webchat/ (demo page) and
   /webhooks/socketio/webchat/widget.js etc.
+* One bot utterance is one `bot_uttered` event {"text", "quick_replies", "custom"}
+  (each key only when present): Rasa cuts the text at every blank line and emits
+  `custom` apart; the widget renders `custom.structured` in the text's bubble.
 * Per-sender rate limit (RATE_LIMIT_PER_MINUTE): over it, the sender gets a
   short friendly text (addons/messages.yml) and the bot is not called.
 * A message whose handling fails before the bot said anything gets the
@@ -101,8 +104,12 @@ def resolve_static(web_dir: Path, relative: str) -> Optional[Path]:
     return candidate
 
 
+def _quick_reply(button: Dict[Text, Any]) -> Dict[Text, Any]:
+    return {"content_type": "text", "title": button.get("title", ""), "payload": button.get("payload", "")}
+
+
 class PersistentSocketIOOutput(SocketIOOutput):
-    """Rasa's socket.io output, emitting in the channel's namespace."""
+    """Rasa's socket.io output, emitting in the channel's namespace, one event per bot utterance."""
 
     def __init__(self, sio: AsyncServer, bot_message_evt: Text, namespace: Optional[Text] = None) -> None:
         super().__init__(sio, bot_message_evt)
@@ -113,12 +120,34 @@ class PersistentSocketIOOutput(SocketIOOutput):
         self.sent += 1
         await self.sio.emit(self.bot_message_evt, response, room=socket_id, namespace=self.namespace)
 
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """Text, quick replies and `custom` of one utterance as ONE event.
+
+        Rasa's base class cuts the text at every blank line and emits `custom` as a
+        separate event (through an `emit(**custom)` that fails on a plain payload);
+        the widget needs a structured answer together with its text and buttons.
+        Images, attachments and elements still follow as events of their own.
+        """
+        event: Dict[Text, Any] = {}
+        text = message.get("text")
+        if isinstance(text, str) and text.strip():
+            event["text"] = text.strip()
+        buttons = message.get("quick_replies") or message.get("buttons")
+        if buttons:
+            event["quick_replies"] = [_quick_reply(button) for button in buttons]
+        if message.get("custom"):
+            event["custom"] = message["custom"]
+        if event:
+            await self._send_message(recipient_id, event)
+        if message.get("image"):
+            await self.send_image_url(recipient_id, message["image"])
+        if message.get("attachment"):
+            await self.send_attachment(recipient_id, message["attachment"])
+        if message.get("elements"):
+            await self.send_elements(recipient_id, message["elements"])
+
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        json_message.setdefault("room", recipient_id)
-        if self.namespace is not None:
-            json_message.setdefault("namespace", self.namespace)
-        self.sent += 1
-        await self.sio.emit(self.bot_message_evt, **json_message)
+        await self.send_response(recipient_id, {"custom": json_message})
 
 
 class PersistentSocketIOInput(SocketIOInput):

@@ -60,7 +60,12 @@ _ECHOSTR = re.compile(r"^[A-Za-z0-9_+/=-]{1,256}$")
 
 
 class WeChatOutput(CollectingOutputChannel):
-    """Collects the bot's messages of one turn; the webhook sends them."""
+    """Collects the bot's messages of one turn; the webhook sends them.
+
+    A `custom` payload (the web widget's structured answer) is collected as a
+    message of its own and never sent: render_answer shows texts, buttons and
+    image/attachment URLs only, so the user gets the utterance's text.
+    """
 
     @classmethod
     def name(cls) -> Text:

@@ -15,6 +15,9 @@
  *
  * The UI lives in a shadow root, so the host page's CSS neither leaks in nor out.
  * Bot text is rendered with text nodes only (never innerHTML).
+ * A bot message whose `custom.structured` is a version-1 structured answer is shown
+ * as one card (answer, steps, legal basis, help lines, a document to copy or
+ * download); any other message shows its text.
  */
 (function () {
   "use strict";
@@ -192,7 +195,11 @@
   function messageNode(m, withQuickReplies) {
     var row = el("div", "row " + m.from);
     var content = el("div", "content");
-    if (m.text) {
+    var structured = m.from === "bot" ? cleanStructured(m.structured) : null;
+    if (structured) {
+      content.className += " wide";
+      content.appendChild(structuredNode(structured, m.text || ""));
+    } else if (m.text) {
       var bubble = el("div", "bubble");
       richText(bubble, m.text);
       content.appendChild(bubble);
@@ -249,6 +256,7 @@
 
   function renderAll() {
     var log = ui.log;
+    revokeDownloads();
     while (log.firstChild) log.removeChild(log.firstChild);
     log.appendChild(el("div", "note", NOTE));
     history.forEach(function (m, i) {
@@ -295,6 +303,305 @@
     ui.status.hidden = !text;
   }
 
+  // --- structured answers (custom.structured, version 1) ------------------------
+  //
+  // {v: 1, kind, answer, notes[], steps[], basis[{citation, quote, paraphrase, soft_law}],
+  //  help[{name, contact, tel}], document{title, body, filename}, disclaimer, also[{title, payload}]}
+  // Every string becomes a text node; nothing from the server is ever parsed as HTML.
+
+  var MAX_ITEMS = 30;
+  var MAX_FIELD = 4000;
+  var MAX_DOCUMENT = 30000;
+  var TEL_RE = /^\+?[0-9][0-9 -]{1,30}$/;
+  var LABELS = {
+    hans: {
+      steps: "现在可以这样做",
+      basis: "法律依据（{n}条）",
+      help: "求助",
+      paraphrase: "（大意）",
+      softLaw: "行业规范或推荐标准，不是法律",
+      copy: "复制",
+      copied: "已复制",
+      selected: "已选中，请长按复制",
+      download: "下载",
+      document: "文书",
+    },
+    hant: {
+      steps: "現在可以這樣做",
+      basis: "法律依據（{n}條）",
+      help: "求助",
+      paraphrase: "（大意）",
+      softLaw: "行業規範或推薦標準，不是法律",
+      copy: "複製",
+      copied: "已複製",
+      selected: "已選取，請長按複製",
+      download: "下載",
+      document: "文書",
+    },
+  };
+  // Frequent characters that exist only in Traditional script: the server converts the
+  // whole answer, so the widget's own labels follow the script of the answer.
+  var TRADITIONAL_ONLY =
+    "這們說會對來時從過還經與麼為請該應權問題條規範務債錢銀費電話報處據關個實發現樣將後點當給讓無沒聽見覺態師險證書協議審單額業標準區網護確認識談調紀錄絡聯";
+  var downloadUrls = [];
+
+  function cleanString(value, max) {
+    return typeof value === "string" && value.trim() ? value.slice(0, max || MAX_FIELD) : "";
+  }
+
+  function cleanList(list, clean) {
+    if (!Array.isArray(list)) return [];
+    var out = [];
+    for (var i = 0; i < list.length && out.length < MAX_ITEMS; i++) {
+      var item = clean(list[i]);
+      if (item) out.push(item);
+    }
+    return out;
+  }
+
+  function cleanBasis(b) {
+    if (!b || typeof b !== "object") return null;
+    var citation = cleanString(b.citation);
+    var quote = cleanString(b.quote);
+    if (!citation && !quote) return null;
+    return { citation: citation, quote: quote, paraphrase: b.paraphrase === true, soft_law: b.soft_law === true };
+  }
+
+  function cleanHelp(h) {
+    if (!h || typeof h !== "object") return null;
+    var name = cleanString(h.name, 200);
+    var contact = cleanString(h.contact, 200);
+    var tel = typeof h.tel === "string" && TEL_RE.test(h.tel.trim()) ? h.tel.trim() : "";
+    return name || contact || tel ? { name: name, contact: contact, tel: tel } : null;
+  }
+
+  function cleanDocument(d) {
+    if (!d || typeof d !== "object") return null;
+    var body = cleanString(d.body, MAX_DOCUMENT);
+    if (!body) return null;
+    return { title: cleanString(d.title, 200), body: body, filename: cleanString(d.filename, 200) };
+  }
+
+  /** A renderable version-1 structured answer, or null (then the text is shown as before). */
+  function cleanStructured(s) {
+    if (!s || typeof s !== "object" || s.v !== 1 || !cleanString(s.kind, 40)) return null;
+    var out = {
+      v: 1,
+      kind: s.kind.slice(0, 40),
+      answer: cleanString(s.answer),
+      notes: cleanList(s.notes, cleanString),
+      steps: cleanList(s.steps, cleanString),
+      basis: cleanList(s.basis, cleanBasis),
+      help: cleanList(s.help, cleanHelp),
+      document: cleanDocument(s.document),
+      disclaimer: cleanString(s.disclaimer),
+    };
+    var lists = out.notes.length + out.steps.length + out.basis.length + out.help.length;
+    return out.answer || out.document || lists ? out : null;
+  }
+
+  function labelsFor(s, text) {
+    var sample = [text, s.answer].concat(s.notes, s.steps).join("");
+    var hits = 0;
+    for (var i = 0; i < sample.length && hits < 2; i++) {
+      if (TRADITIONAL_ONLY.indexOf(sample.charAt(i)) >= 0) hits++;
+    }
+    return hits >= 2 ? LABELS.hant : LABELS.hans;
+  }
+
+  function structuredNode(s, text) {
+    var L = labelsFor(s, text);
+    var bubble = el("div", "bubble structured");
+    if (s.answer) {
+      var answer = el("div", "answer");
+      richText(answer, s.answer);
+      bubble.appendChild(answer);
+    }
+    s.notes.forEach(function (note) {
+      var p = el("p", "para");
+      richText(p, note);
+      bubble.appendChild(p);
+    });
+    if (s.steps.length) {
+      var steps = el("div", "section");
+      steps.appendChild(el("div", "heading", L.steps));
+      var ol = el("ol", "steps");
+      s.steps.forEach(function (step) {
+        var li = el("li");
+        richText(li, step);
+        ol.appendChild(li);
+      });
+      steps.appendChild(ol);
+      bubble.appendChild(steps);
+    }
+    if (s.document) bubble.appendChild(documentNode(s.document, L));
+    if (s.basis.length) bubble.appendChild(basisNode(s.basis, L));
+    if (s.help.length) bubble.appendChild(helpNode(s.help, L));
+    if (s.disclaimer) bubble.appendChild(el("p", "disclaimer", s.disclaimer));
+    return bubble;
+  }
+
+  function basisNode(list, L) {
+    var details = el("details", "section basis");
+    details.appendChild(el("summary", null, L.basis.replace("{n}", list.length)));
+    var ul = el("ul", "basis-list");
+    list.forEach(function (b) {
+      var li = el("li");
+      if (b.citation) li.appendChild(el("strong", "citation", b.citation));
+      if (b.quote) {
+        if (b.paraphrase) li.appendChild(el("span", "paraphrase", L.paraphrase));
+        if (b.citation) li.appendChild(document.createTextNode("："));
+        li.appendChild(el("span", "quote", b.paraphrase ? b.quote : "“" + b.quote + "”"));
+      }
+      // The server's text may already carry the note; never say it twice.
+      if (b.soft_law && (b.citation + b.quote).indexOf("不是法律") < 0) {
+        li.appendChild(el("span", "tag soft-law", L.softLaw));
+      }
+      ul.appendChild(li);
+    });
+    details.appendChild(ul);
+    details.addEventListener("toggle", function () {
+      if (details.open && details.scrollIntoView) details.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    });
+    return details;
+  }
+
+  function telLink(tel) {
+    var a = el("a", "tel", tel);
+    a.href = "tel:" + tel.replace(/[^0-9+]/g, "");
+    return a;
+  }
+
+  function helpNode(list, L) {
+    var box = el("div", "section help");
+    box.appendChild(el("div", "heading", L.help));
+    var ul = el("ul", "help-list");
+    list.forEach(function (h) {
+      var li = el("li");
+      if (h.name) li.appendChild(el("span", "help-name", h.name));
+      if (h.name && (h.contact || h.tel)) li.appendChild(document.createTextNode("："));
+      var contact = h.contact || h.tel;
+      var at = h.tel ? contact.indexOf(h.tel) : -1;
+      if (!h.tel) {
+        li.appendChild(document.createTextNode(contact));
+      } else if (at < 0) {
+        li.appendChild(document.createTextNode(contact + " "));
+        li.appendChild(telLink(h.tel));
+      } else {
+        if (at > 0) li.appendChild(document.createTextNode(contact.slice(0, at)));
+        li.appendChild(telLink(h.tel));
+        var rest = contact.slice(at + h.tel.length);
+        if (rest) li.appendChild(document.createTextNode(rest));
+      }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+    return box;
+  }
+
+  function fileName(d, L) {
+    var name = (d.filename || d.title || L.document).replace(/[\\/:*?"<>|\u0000-\u001f]+/g, "").trim();
+    name = name.slice(0, 80) || L.document;
+    return /\.txt$/i.test(name) ? name : name + ".txt";
+  }
+
+  /** A blob: URL of the text as a UTF-8 file with BOM (so Windows Notepad shows Chinese right). */
+  function downloadUrl(text) {
+    var content = "\ufeff" + text;
+    try {
+      var url = URL.createObjectURL(new Blob([content], { type: "text/plain;charset=utf-8" }));
+      downloadUrls.push(url);
+      return url;
+    } catch (e) {
+      return "data:text/plain;charset=utf-8," + encodeURIComponent(content);
+    }
+  }
+
+  function revokeDownloads() {
+    downloadUrls.forEach(function (url) {
+      try {
+        URL.revokeObjectURL(url);
+      } catch (e) { /* ignore */ }
+    });
+    downloadUrls = [];
+  }
+
+  function documentNode(d, L) {
+    var box = el("div", "section doc");
+    if (d.title) box.appendChild(el("div", "doc-title", d.title));
+    var body = el("pre", "doc-body", d.body);
+    body.tabIndex = 0;
+    box.appendChild(body);
+    var actions = el("div", "doc-actions");
+    var copy = el("button", "doc-copy", L.copy);
+    copy.type = "button";
+    copy.addEventListener("click", function () {
+      copyText(d.body, body, copy, L);
+    });
+    var download = el("a", "doc-download", L.download);
+    download.href = downloadUrl(d.body);
+    download.download = fileName(d, L);
+    download.setAttribute("role", "button");
+    actions.appendChild(copy);
+    actions.appendChild(download);
+    box.appendChild(actions);
+    return box;
+  }
+
+  function selectText(node) {
+    try {
+      var range = document.createRange();
+      range.selectNodeContents(node);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    } catch (e) { /* nothing more to do */ }
+  }
+
+  /** The old way, for browsers (and in-app web views) without the async clipboard. */
+  function legacyCopy(node) {
+    selectText(node);
+    try {
+      return document.execCommand("copy") === true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function copyText(text, node, button, L) {
+    function done(ok) {
+      if (!ok) selectText(node); // the person copies it by hand
+      button.textContent = ok ? L.copied : L.selected;
+      button.classList.add("done");
+      clearTimeout(button.resetTimer);
+      button.resetTimer = setTimeout(function () {
+        button.textContent = L.copy;
+        button.classList.remove("done");
+      }, 2500);
+    }
+    var clipboard = navigator.clipboard;
+    var pending = null;
+    if (clipboard && typeof clipboard.writeText === "function") {
+      try {
+        pending = clipboard.writeText(text);
+      } catch (e) {
+        pending = null;
+      }
+    }
+    if (pending && typeof pending.then === "function") {
+      pending.then(
+        function () {
+          done(true);
+        },
+        function () {
+          done(legacyCopy(node));
+        }
+      );
+    } else {
+      done(legacyCopy(node));
+    }
+  }
+
   // --- bot messages ------------------------------------------------------------
 
   function cleanReplies(list) {
@@ -308,17 +615,33 @@
       });
   }
 
+  function mergeReplies(first, more) {
+    var seen = {};
+    return first.concat(more).filter(function (r) {
+      if (seen[r.payload]) return false;
+      seen[r.payload] = true;
+      return true;
+    });
+  }
+
   function botMessage(data) {
     if (!data || typeof data !== "object") return null;
     var m = { from: "bot", ts: Date.now() };
     if (typeof data.text === "string" && data.text) m.text = data.text;
     var replies = cleanReplies(data.quick_replies || data.buttons);
+    var custom = data.custom && typeof data.custom === "object" ? data.custom : null;
+    var structured = custom ? cleanStructured(custom.structured) : null;
+    if (structured) {
+      m.structured = structured;
+      // "You also mentioned …" offers are quick replies like the others.
+      replies = mergeReplies(replies, cleanReplies(custom.structured.also));
+    }
     if (replies.length) m.quick_replies = replies;
     var a = data.attachment;
     if (a && a.type === "image" && a.payload && typeof a.payload.src === "string" && /^https?:\/\//i.test(a.payload.src)) {
       m.image = a.payload.src;
     }
-    return m.text || m.image || m.quick_replies ? m : null;
+    return m.text || m.image || m.quick_replies || m.structured ? m : null;
   }
 
   // Every tab of the site with this widget joins the session's room and hears every reply.
@@ -338,7 +661,13 @@
     setTimeout(function () {
       history = loadHistory();
       var recorded = history.some(function (h) {
-        return h.from === "bot" && h.text === m.text && h.image === m.image && Math.abs(h.ts - m.ts) < 10000;
+        return (
+          h.from === "bot" &&
+          h.text === m.text &&
+          h.image === m.image &&
+          JSON.stringify(h.structured || null) === JSON.stringify(m.structured || null) &&
+          Math.abs(h.ts - m.ts) < 10000
+        );
       });
       if (recorded) renderAll();
       else appendMessage(m);

@@ -7,14 +7,17 @@ the channel the way `rasa run` does, and a scripted bot in place of Rasa's agent
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
 import threading
 import uuid
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Union
 
-from rasa.core.channels.channel import InputChannel, UserMessage, register
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage, register
+from rasa_sdk.executor import CollectingDispatcher
 from sanic import Sanic
 
 # Several apps in one process: without test mode Sanic's start-up "touch-up" rewrites
@@ -44,18 +47,115 @@ PAYLOAD_ANSWERS = {
     "/ask_criminal_risk": "单纯欠钱还不上不是犯罪；恶意透支、诈骗才可能涉及刑事责任。",
 }
 
+# Structured answers (custom.structured, version 1), as the action server will send them.
+ADVICE_TEXT = (
+    "催收人员未经你同意不能进你家；赖着不走的，可以报警。\n现在可以这样做：\n1. 隔着门沟通，不必开门\n"
+    "2. 明确要求对方离开\n3. 拒不离开的，拨打110\n法律依据：《刑法》第二百四十五条"
+)
+ADVICE_BUTTONS = [{"title": "查看法律依据", "payload": "/ask_legal_basis"}]
+ADVICE_ALSO = [{"title": "你还提到：家人被联系", "payload": "/ask_third_party_contact"}]
+SOFT_LAW_CITATION = "《金融机构个人消费类贷款催收工作指引（试行）》"
+STRUCTURED_ADVICE: Dict[str, Any] = {
+    "v": 1,
+    "kind": "advice",
+    "answer": "催收人员未经你同意不能进你家；赖着不走的，可以报警。",
+    "notes": ["上门时你可以不开门，隔着门或打电话沟通就行。"],
+    "steps": ["隔着门沟通，不必开门", "明确要求对方离开，并录音录像", "拒不离开的，立即拨打110"],
+    "basis": [
+        {"citation": CITATION, "quote": "非法搜查他人身体、住宅，或者非法侵入他人住宅的，处三年以下有期徒刑或者拘役。",
+         "paraphrase": False, "soft_law": False},
+        {"citation": "《宪法》第三十九条", "quote": "公民的住宅不受侵犯，不能非法闯入。",
+         "paraphrase": True, "soft_law": False},
+        {"citation": SOFT_LAW_CITATION, "quote": "未经同意不得进入住宅或办公场所",
+         "paraphrase": True, "soft_law": True},
+    ],
+    "help": [
+        {"name": "报警", "contact": "110", "tel": "110"},
+        {"name": "金融监管总局投诉热线", "contact": "12378", "tel": "12378"},
+        {"name": "银行官方客服", "contact": "卡背面或官方App里的客服电话", "tel": None},
+    ],
+    "disclaimer": "以上是法律信息，不是律师意见；需要律师帮助可拨12348。",
+    "also": ADVICE_ALSO,
+}
+DOCUMENT_BODY = (
+    "协商还款申请书\n\n招商银行信用卡中心：\n\n本人【姓名】，信用卡尾号【0000】，因失业收入下降，"
+    "暂时无法按期足额还款。现申请个性化分期：分60期偿还欠款本金，并减免逾期期间的违约金和利息。\n\n"
+    "本人愿意积极还款，恳请贵中心予以考虑。\n\n申请人：【姓名】\n日期：【年月日】"
+)
+STRUCTURED_DOCUMENT: Dict[str, Any] = {
+    "v": 1,
+    "kind": "document",
+    "answer": "协商还款申请书已经写好，填上【】里的内容后发给银行。",
+    "document": {"title": "协商还款申请书", "body": DOCUMENT_BODY, "filename": "协商还款申请书.txt"},
+    "notes": ["寄出前自己留一份，通话时录音。"],
+    "disclaimer": "以上是法律信息，不是律师意见；需要律师帮助可拨12348。",
+}
+HTML = '<img src=x onerror="window.__xss=1">'
+STRUCTURED_HOSTILE: Dict[str, Any] = {
+    "v": 1,
+    "kind": "advice",
+    "answer": HTML + "答案",
+    "notes": ["<b>不是粗体</b>"],
+    "steps": ['<a href="javascript:window.__xss=2">步骤</a>'],
+    "basis": [{"citation": "<i>条文</i>", "quote": HTML + "引文", "paraphrase": False, "soft_law": False}],
+    "help": [{"name": "<u>热线</u>", "contact": "12378", "tel": "javascript:window.__xss=3"}],
+    "document": {"title": "<h1>标题</h1>", "body": HTML + "正文", "filename": "../../<evil>.exe"},
+    "disclaimer": "<script>window.__xss=4</script>",
+}
+STRUCTURED_TRADITIONAL: Dict[str, Any] = {
+    "v": 1,
+    "kind": "advice",
+    "answer": "催收人員未經你同意不能進你家。",
+    "steps": ["明確要求對方離開", "拒不離開的，撥打110"],
+    "basis": [{"citation": "《刑法》第二百四十五條", "quote": "非法侵入他人住宅的，處三年以下有期徒刑或者拘役。",
+               "paraphrase": False, "soft_law": False}],
+}
+
+# What an action's dispatcher.utter_message(...) calls produce, per scripted payload.
+Utterance = Dict[str, Any]
+STRUCTURED_REPLIES: Dict[str, List[Utterance]] = {
+    "/structured_advice": [
+        {"text": ADVICE_TEXT, "buttons": ADVICE_BUTTONS, "json_message": {"structured": STRUCTURED_ADVICE}}
+    ],
+    "/structured_document": [
+        {"text": DOCUMENT_BODY, "json_message": {"structured": STRUCTURED_DOCUMENT}}
+    ],
+    "/structured_hostile": [{"text": "纯文本", "json_message": {"structured": STRUCTURED_HOSTILE}}],
+    "/structured_traditional": [{"text": "催收人員未經你同意不能進你家。", "json_message": {"structured": STRUCTURED_TRADITIONAL}}],
+    "/structured_future": [{"text": "新版本的结构化回答，旧组件只显示文字。", "json_message": {"structured": {"v": 2, "kind": "advice",
+                                                                                            "answer": "看不懂的版本"}}}],
+    "/custom_only": [{"json_message": {"structured": STRUCTURED_DOCUMENT}}],
+}
+
+
+async def utter(output: OutputChannel, recipient_id: str, utterances: List[Utterance]) -> None:
+    """Send what `dispatcher.utter_message(**u)` calls produce along Rasa's own path.
+
+    rasa_sdk's dispatcher makes the action server's response, Rasa's RemoteAction
+    turns it into BotUttered events, and the processor hands each event's message()
+    to the output channel's send_response, as here.
+    """
+    dispatcher = CollectingDispatcher()
+    for utterance in utterances:
+        dispatcher.utter_message(**utterance)
+    responses = copy.deepcopy(dispatcher.messages)  # (they travel as JSON)
+    for event in await RemoteAction._utter_responses(responses, output, None, None):  # type: ignore[arg-type]
+        await output.send_response(recipient_id, event.message())
+
 
 class ScriptedBot:
     """Stands in for Rasa's agent: records every message, answers deterministically.
 
-    Free text gets QUESTION_ANSWER with the two QUICK_REPLIES (sent the way Rasa
-    sends a response with buttons); a quick-reply payload gets its PAYLOAD_ANSWERS;
-    `extra` maps further exact texts to answers.
+    Every answer goes out the way Rasa sends an action's utterances (see `utter`).
+    Free text gets QUESTION_ANSWER with the two QUICK_REPLIES; a quick-reply payload
+    gets its PAYLOAD_ANSWERS; the STRUCTURED_REPLIES payloads get structured answers;
+    `extra` maps further exact texts to answers (a text, or a list of utterances).
     """
 
-    def __init__(self, delay: float = 0.0, extra: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, delay: float = 0.0, extra: Optional[Dict[str, Union[str, List[Utterance]]]] = None) -> None:
         self.delay = delay
-        self.answers = dict(PAYLOAD_ANSWERS, **(extra or {}))
+        self.answers: Dict[str, Union[str, List[Utterance]]] = dict(PAYLOAD_ANSWERS, **STRUCTURED_REPLIES)
+        self.answers.update(extra or {})
         self.calls: List[UserMessage] = []
 
     async def __call__(self, message: UserMessage) -> None:
@@ -63,13 +163,13 @@ class ScriptedBot:
         if self.delay:
             await asyncio.sleep(self.delay)
         text = message.text or ""
-        out = message.output_channel
-        if text in self.answers:
-            await out.send_text_message(message.sender_id, self.answers[text])
-        elif text.startswith("/"):
-            await out.send_text_message(message.sender_id, f"未知的按钮：{text}")
-        else:
-            await out.send_text_with_buttons(message.sender_id, QUESTION_ANSWER, QUICK_REPLIES)
+        answer = self.answers.get(text)
+        if answer is None:
+            unknown = [{"text": f"未知的按钮：{text}"}]
+            answer = unknown if text.startswith("/") else [{"text": QUESTION_ANSWER, "buttons": QUICK_REPLIES}]
+        elif isinstance(answer, str):
+            answer = [{"text": answer}]
+        await utter(message.output_channel, message.sender_id, answer)
 
     @property
     def sender_ids(self) -> List[str]:

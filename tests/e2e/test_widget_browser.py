@@ -6,10 +6,14 @@ the conversation test against a real Rasa server started with the channel in
 credentials.yml, set WEBCHAT_BASE_URL (e.g. http://127.0.0.1:5005); optionally
 WEBCHAT_QUESTION, WEBCHAT_EXPECT (text its answer must contain; the answer must
 also carry quick replies) and WEBCHAT_FOLLOW_UP (sent after the reload).
+
+The structured answers (custom.structured) come from the scripted bot only, on a
+375 px phone screen; the real bot does not send them yet.
 """
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -18,17 +22,31 @@ import pytest
 
 from addons.socketio_channel import PersistentSocketIOInput
 from tests.channels.socketio_harness import (
+    ADVICE_ALSO,
+    ADVICE_BUTTONS,
     CITATION,
+    DOCUMENT_BODY,
     PAYLOAD_ANSWERS,
     QUICK_REPLIES,
+    SOFT_LAW_CITATION,
+    STRUCTURED_ADVICE,
+    STRUCTURED_DOCUMENT,
+    STRUCTURED_REPLIES,
     BackgroundServer,
     ScriptedBot,
     make_credentials,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-# Written on every run; docs/img/widget.png is a curated copy of it.
-SCREENSHOT = ROOT / "results" / "widget.png"
+WIDGET_JS = ROOT / "web" / "widget.js"
+# Written on every run; docs/img/widget.png and docs/img/widget_document.png are curated
+# copies of the two structured ones.
+SCREENSHOT = ROOT / "results" / "widget_conversation.png"
+SCREENSHOT_ADVICE = ROOT / "results" / "widget.png"
+SCREENSHOT_DOCUMENT = ROOT / "results" / "widget_document.png"
+ADVICE_QUESTION = "催收的人赖在我家不走，怎么办？"
+DOCUMENT_QUESTION = "帮我写一份协商还款申请书"
+PHONE = (375, 812)
 PAGE = "/webhooks/socketio/webchat/"
 REAL_SERVER = os.environ.get("WEBCHAT_BASE_URL", "").rstrip("/")
 QUESTION = os.environ.get("WEBCHAT_QUESTION", "催收的人闯进我家不走，合法吗？")
@@ -52,16 +70,21 @@ return key ? localStorage.getItem(key) : null;
 """
 
 
-def save_screenshot(driver: Any) -> None:
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+def save_screenshot(driver: Any, path: Path = SCREENSHOT) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     png = driver.get_screenshot_as_png()
     assert len(png) > 10_000
-    SCREENSHOT.write_bytes(png)
+    path.write_bytes(png)
 
 
 @pytest.fixture
 def local_server() -> Iterator[BackgroundServer]:
-    bot = ScriptedBot(delay=0.8, extra={"/html": HTML_ANSWER})
+    extra = {
+        "/html": HTML_ANSWER,
+        ADVICE_QUESTION: STRUCTURED_REPLIES["/structured_advice"],
+        DOCUMENT_QUESTION: STRUCTURED_REPLIES["/structured_document"],
+    }
+    bot = ScriptedBot(delay=0.8, extra=extra)
     channel = PersistentSocketIOInput.from_credentials(make_credentials())
     with BackgroundServer(channel, bot) as server:
         yield server
@@ -167,8 +190,8 @@ def _conversation(make_driver, base: str, bot) -> None:
     assert quick, "quick replies under the answer"
     if bot is not None:
         assert quick == [q["title"] for q in QUICK_REPLIES]
-        assert "\n" in answer[0]["text"]  # newlines kept
-        bubble = widget.find_all(".row.bot .bubble")[-2]
+        assert len(answer) == 1 and "\n" in answer[0]["text"]  # one bubble per utterance, newlines kept
+        bubble = widget.find_all(".row.bot .bubble")[-1]
         assert bubble.value_of_css_property("white-space") == "pre-wrap"
     save_screenshot(driver)  # the first answer with its quick replies, as a person sees it
 
@@ -264,3 +287,207 @@ def test_two_tabs_of_the_site_show_one_history_without_duplicates(make_driver, l
     assert stored.count(PAYLOAD_ANSWERS["/ask_criminal_risk"]) == 1
     assert stored.count("/ask_criminal_risk") == 1
     assert len(set(local_server.bot.sender_ids)) == 1
+
+
+# --- structured answers (custom.structured) ------------------------------------------------
+
+SHADOW = "const root = document.getElementById('debt-chat-widget').shadowRoot;"
+
+
+def _ask(widget: Widget, text: str) -> Any:
+    """Send `text`; return the bot's last bubble once the answer is there."""
+    before = len(widget.messages())
+    widget.type_and_send(text)
+    widget.wait_for_bot_after(before + 1, f"the answer to {text!r}")
+    return widget.find_all(".row.bot .bubble")[-1]
+
+
+def _weight(element: Any) -> int:
+    return int(element.value_of_css_property("font-weight"))
+
+
+def _fits_the_phone(widget: Widget, card: Any) -> None:
+    rect = card.rect
+    assert rect["x"] >= 0 and rect["x"] + rect["width"] <= PHONE[0], rect
+    assert widget.driver.execute_script(SHADOW + "const l = root.querySelector('.log');"
+                                        "return l.scrollWidth <= l.clientWidth;"), "no sideways scrolling"
+
+
+def _show_card(widget: Widget, card: Any) -> None:
+    row = card.find_element("xpath", "../..")
+    widget.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", row)
+    time.sleep(0.4)  # (smooth scrolling of an opened <details>)
+
+
+def test_structured_advice_is_one_card_on_a_phone(make_driver, local_server):
+    from selenium.webdriver.common.by import By
+
+    driver = make_driver(*PHONE)
+    widget = Widget(driver, timeout=10).load(local_server.base_url + PAGE)
+    widget.open()
+    card = _ask(widget, ADVICE_QUESTION)
+    advice = STRUCTURED_ADVICE
+    assert "structured" in card.get_attribute("class").split()
+    assert len(widget.find_all(".row.bot .bubble.structured")) == 1  # one bubble, not text + payload
+
+    # The short answer stands out from the paragraphs after it.
+    answer = card.find_element(By.CSS_SELECTOR, ".answer")
+    note = card.find_element(By.CSS_SELECTOR, "p.para")
+    assert answer.text == advice["answer"] and note.text == advice["notes"][0]
+    assert _weight(answer) >= 600 > _weight(note)
+    assert answer.value_of_css_property("background-color") != card.value_of_css_property("background-color")
+
+    # Steps are an ordered list.
+    steps = card.find_element(By.CSS_SELECTOR, "ol.steps")
+    assert [li.text for li in steps.find_elements(By.CSS_SELECTOR, ":scope > li")] == advice["steps"]
+
+    # The legal basis is collapsed and opens on a tap.
+    basis = card.find_element(By.CSS_SELECTOR, "details.basis")
+    summary = basis.find_element(By.CSS_SELECTOR, "summary")
+    items = basis.find_elements(By.CSS_SELECTOR, ".basis-list > li")
+    assert summary.text == "法律依据（3条）"
+    assert basis.get_attribute("open") is None and not any(li.is_displayed() for li in items)
+    summary.click()
+    widget.wait(lambda: all(li.is_displayed() for li in items), "the legal basis opened")
+    exact, gist, soft = (li.text for li in items)
+    law = advice["basis"]
+    assert exact == f"{CITATION}：“{law[0]['quote']}”"
+    assert gist == f"{law[1]['citation']}（大意）：{law[1]['quote']}" and "“" not in gist
+    assert soft.startswith(f"{SOFT_LAW_CITATION}（大意）：{law[2]['quote']}")
+    assert soft.count("不是法律") == 1 and "行业规范或推荐标准" in soft
+    assert _weight(items[0].find_element(By.CSS_SELECTOR, ".citation")) >= 600
+
+    # Help lines: a tel: link where there is a number, plain text where there is none.
+    lines = card.find_elements(By.CSS_SELECTOR, ".help-list > li")
+    assert [li.text for li in lines] == [f"{h['name']}：{h['contact']}" for h in advice["help"]]
+    links = card.find_elements(By.CSS_SELECTOR, ".help-list a")
+    assert [(a.get_attribute("href"), a.text) for a in links] == [("tel:110", "110"), ("tel:12378", "12378")]
+    assert lines[2].find_elements(By.CSS_SELECTOR, "a") == []
+
+    # The disclaimer is small and grey.
+    disclaimer = card.find_element(By.CSS_SELECTOR, ".disclaimer")
+    assert disclaimer.text == advice["disclaimer"]
+    assert float(disclaimer.value_of_css_property("font-size")[:-2]) < float(note.value_of_css_property("font-size")[:-2])
+    assert disclaimer.value_of_css_property("color") != note.value_of_css_property("color")
+
+    # Buttons and the "you also mentioned" offers are quick replies like the others.
+    titles = [b["title"] for b in ADVICE_BUTTONS + ADVICE_ALSO]
+    assert widget.messages()[-1]["quick"] == titles
+    _fits_the_phone(widget, card)
+    _show_card(widget, card)
+    save_screenshot(driver, SCREENSHOT_ADVICE)
+
+    # After a reload the card is rebuilt from the stored history.
+    driver.refresh()
+    widget.load(driver.current_url)
+    widget.wait(lambda: widget.find_all(".bubble.structured .answer"), "the card after the reload")
+    assert widget.find(".bubble.structured .answer").text == advice["answer"]
+    assert widget.messages()[-1]["quick"] == titles
+
+    before = len(widget.messages())
+    next(b for b in widget.find_all(".quick .reply") if b.text == ADVICE_ALSO[0]["title"]).click()
+    messages = widget.wait_for_bot_after(before + 1, "the answer to the offer")
+    assert messages[before]["text"] == ADVICE_ALSO[0]["title"]
+    assert local_server.bot.calls[-1].text == ADVICE_ALSO[0]["payload"]
+
+
+def test_structured_document_can_be_copied_and_downloaded(make_driver, local_server, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    driver = make_driver(*PHONE)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    widget = Widget(driver, timeout=10).load(local_server.base_url + PAGE)
+    widget.open()
+    card = _ask(widget, DOCUMENT_QUESTION)
+    document = STRUCTURED_DOCUMENT["document"]
+    assert card.find_element(By.CSS_SELECTOR, ".answer").text == STRUCTURED_DOCUMENT["answer"]
+    assert card.find_element(By.CSS_SELECTOR, ".doc-title").text == document["title"]
+    body = card.find_element(By.CSS_SELECTOR, "pre.doc-body")
+    assert body.get_attribute("textContent") == DOCUMENT_BODY
+    assert body.value_of_css_property("white-space") == "pre-wrap"
+    _fits_the_phone(widget, card)
+    _show_card(widget, card)
+    save_screenshot(driver, SCREENSHOT_DOCUMENT)
+
+    # 下载: a blob: (or data:) link to a .txt file, UTF-8 with BOM, that really downloads.
+    link = card.find_element(By.CSS_SELECTOR, "a.doc-download")
+    assert link.text == "下载"
+    assert link.get_attribute("href").startswith(("blob:", "data:"))
+    assert link.get_attribute("download") == "协商还款申请书.txt"
+    link.click()
+    saved = downloads / "协商还款申请书.txt"
+    widget.wait(lambda: saved.exists() and saved.stat().st_size > 0, "the downloaded file")
+    assert saved.read_bytes() == b"\xef\xbb\xbf" + DOCUMENT_BODY.encode("utf-8")
+
+    # 复制 with the async clipboard (stubbed: headless Chromium has no real one).
+    copy = card.find_element(By.CSS_SELECTOR, "button.doc-copy")
+    assert copy.text == "复制"
+    driver.execute_script(
+        "Object.defineProperty(navigator, 'clipboard', {configurable: true, value: {writeText: function (t) {"
+        "  window.__copied = t; return Promise.resolve(); }}});"
+    )
+    copy.click()
+    widget.wait(lambda: copy.text == "已复制", "the copied confirmation")
+    assert driver.execute_script("return window.__copied") == DOCUMENT_BODY
+
+    # Without it (old in-app browsers): the old copy command, and if that fails the text is selected.
+    driver.execute_script(
+        "Object.defineProperty(navigator, 'clipboard', {configurable: true, value: undefined});"
+        "window.__commands = []; document.execCommand = function (c) { window.__commands.push(c); return false; };"
+        "window.getSelection().removeAllRanges();"
+    )
+    widget.wait(lambda: copy.text == "复制", "the button back to 复制")
+    copy.click()
+    widget.wait(lambda: copy.text == "已选中，请长按复制", "the hint to copy by hand")
+    assert driver.execute_script("return window.__commands") == ["copy"]
+    assert driver.execute_script("return window.getSelection().toString()") == DOCUMENT_BODY
+
+
+def test_structured_fields_are_shown_as_text_never_as_html(make_driver, local_server):
+    from selenium.webdriver.common.by import By
+
+    driver = make_driver(*PHONE)
+    widget = Widget(driver, timeout=10).load(local_server.base_url + PAGE)
+    widget.open()
+    card = _ask(widget, "/structured_hostile")
+    card.find_element(By.CSS_SELECTOR, "details.basis summary").click()
+    assert card.find_element(By.CSS_SELECTOR, ".answer").text == '<img src=x onerror="window.__xss=1">答案'
+    assert card.find_element(By.CSS_SELECTOR, ".basis-list li").text == (
+        '<i>条文</i>：“<img src=x onerror="window.__xss=1">引文”'
+    )
+    assert card.find_element(By.CSS_SELECTOR, "pre.doc-body").text == '<img src=x onerror="window.__xss=1">正文'
+    assert card.find_element(By.CSS_SELECTOR, ".disclaimer").text == "<script>window.__xss=4</script>"
+    for tag in ("img", "b", "i", "u", "h1", "script"):
+        assert widget.find_all(f".log {tag}") == [], tag
+    hrefs = [a.get_attribute("href") for a in widget.find_all(".log a")]
+    assert hrefs == [hrefs[-1]] and hrefs[-1].startswith("blob:"), hrefs  # the download link only
+    assert widget.find(".help-list li").text == "<u>热线</u>：12378"  # a bad tel is no link
+    name = widget.find("a.doc-download").get_attribute("download")
+    assert name.endswith(".txt") and not any(c in name for c in '/\\<>')
+    for control in widget.find_all(".log summary, .log button"):
+        control.click()
+    time.sleep(0.5)
+    assert driver.execute_script("return window.__xss") is None
+
+
+def test_messages_without_a_readable_structured_payload_show_their_text(make_driver, local_server):
+    driver = make_driver(*PHONE)
+    widget = Widget(driver, timeout=10).load(local_server.base_url + PAGE)
+    widget.open()
+    bubble = _ask(widget, "/structured_future")  # a version this widget does not know
+    assert bubble.text == STRUCTURED_REPLIES["/structured_future"][0]["text"]
+    assert widget.find_all(".bubble.structured") == []
+
+    card = _ask(widget, "/structured_traditional")  # labels follow the answer's script
+    assert card.find_element("css selector", ".section .heading").text == "現在可以這樣做"
+    assert card.find_element("css selector", "details.basis summary").text == "法律依據（1條）"
+
+
+def test_widget_never_parses_bot_text_as_html():
+    """The rule behind the browser checks: DOM built with createElement/textContent only."""
+    source = WIDGET_JS.read_text(encoding="utf-8")
+    sinks = r"\.(innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write|\beval\s*\(|new Function|DOMParser"
+    assert re.findall(sinks, source) == []
+    assert "textContent" in source and "createElement" in source
