@@ -1,4 +1,8 @@
-"""What each guided flow produces once its form is complete, and the flow reset."""
+"""Guided flows: start one, and what each produces once its form is complete.
+
+Each result is also kept in a `case_*` slot, so that the case summary can hand the
+whole case over without reading the conversation history.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -8,35 +12,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.flow_state import OFFER_FORMS, UNFINISHED_SLOT, start_flow_events
 from actions.guidance import planner
 from actions.guidance.collector_check import CollectorAnswers, assess_collector
-from actions.guidance.facts import Facts
 from actions.guidance.incident import map_incident
 from actions.guidance.kb import Provision
 from actions.guidance.render import split_for_phone
-from actions.say import say, send
+from actions.say import say, send, send_document, summary_button
+from actions.tracker_facts import current_facts, latest_intent, script_update
 
-FLOW_SLOTS = {
-    "collector_check_form": (
-        "collector_claims_to_be",
-        "collector_showed_id",
-        "collector_showed_authorisation",
-        "collector_headcount",
-        "visit_at_night",
-        "collector_threatened",
-        "collector_entered_or_stayed",
-        "collector_contacted_others",
-        "collector_demanded_personal_account",
-    ),
-    "installment_plan_form": ("amount", "monthly_income", "monthly_expense", "overdue_duration"),
-    "incident_log_form": ("incident_behaviors", "incident_time", "incident_contacted", "incident_evidence"),
-}
-START_INTENT_FORM = {
-    "start_collector_check": "collector_check_form",
-    "start_installment_plan": "installment_plan_form",
-    "start_incident_log": "incident_log_form",
-}
-YES_NO_BOOL = {"yes": True, "no": False}
+MAX_CASE_INCIDENTS = 10
+DOC_LETTER, DOC_RECORD, DOC_COMPLAINT_BANK, DOC_COMPLAINT_12378 = "letter", "record", "complaint_bank", "complaint_12378"
 
 
 def _bullets(lines: Iterable[str]) -> str:
@@ -52,26 +38,31 @@ def _known(value: Any) -> Optional[Any]:
     return None if value in (None, "unknown", "") else value
 
 
+def _finished(tracker: Tracker) -> List[Dict[str, Any]]:
+    return [SlotSet(UNFINISHED_SLOT, None)] + script_update(tracker)
 
-class ActionResetFlowSlots(Action):
-    """Clear a flow's answers before it starts again, keeping what the user just said."""
+
+class ActionStartFlow(Action):
+    """A start button (or a yes to the offer): clear the form's old answers, pre-fill what is known."""
 
     def name(self) -> Text:
-        return "action_reset_flow_slots"
+        return "action_start_flow"
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        form = START_INTENT_FORM.get((tracker.latest_message.get("intent") or {}).get("name") or "")
+        form = OFFER_FORMS.get(latest_intent(tracker))
         if form is None:
             return []
-        just_set = set()
-        for event in reversed(tracker.events):
-            if event.get("event") == "user":
-                break
-            if event.get("event") == "slot":
-                just_set.add(event.get("name"))
-        entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-        keep = just_set | entities
-        return [SlotSet(slot, None) for slot in FLOW_SLOTS[form] if slot not in keep] + [SlotSet("form_failures", 0)]
+        facts, events = current_facts(tracker)
+        return events + script_update(tracker) + start_flow_events(tracker, domain, form, facts)
+
+
+class ActionCancelFlow(Action):
+    def name(self) -> Text:
+        return "action_cancel_flow"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        say(dispatcher, tracker, "cancelled")
+        return _finished(tracker)
 
 
 class ActionAssessCollector(Action):
@@ -79,25 +70,28 @@ class ActionAssessCollector(Action):
         return "action_assess_collector"
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        slots = {name: tracker.get_slot(name) for name in FLOW_SLOTS["collector_check_form"]}
-        for name, value in slots.items():
-            if name not in ("collector_claims_to_be", "collector_headcount"):
-                slots[name] = YES_NO_BOOL.get(value)
-        headcount = slots.get("collector_headcount")
-        slots["collector_headcount"] = int(headcount) if str(headcount or "").isdigit() else None
-        slots["collector_claims_to_be"] = slots.get("collector_claims_to_be") or "unknown"
+        slots = {name: tracker.get_slot(name) for name in CollectorAnswers.__dataclass_fields__}
         slots["bank"] = _known(tracker.get_slot("bank"))
-        verdict = assess_collector(CollectorAnswers.from_slots(slots))
+        answers = CollectorAnswers.from_slots(slots)
+        verdict = assess_collector(answers)
         reasons = "\n".join(f"· {_cited(flag.text, flag.provisions)}" for flag in verdict.reasons)
         first, *rest = split_for_phone(reasons, 520) or [""]
         say(dispatcher, tracker, "collector_verdict", verdict=verdict.label, reasons=first)
         for chunk in rest:
             send(dispatcher, tracker, chunk)
         say(dispatcher, tracker, "collector_next",
+            buttons=[summary_button()],
             verify_steps=_bullets(verdict.verify_steps),
             next_steps=_bullets(verdict.next_steps),
         )
-        return [SlotSet("last_topic", "ask_collector_legitimacy")]
+        record = {
+            "date": date.today().isoformat(),
+            "level": verdict.level,
+            "label": verdict.label,
+            "reasons": [flag.id for flag in verdict.reasons],
+            "citations": list(dict.fromkeys(p.citation for flag in verdict.reasons for p in flag.provisions)),
+        }
+        return [SlotSet("last_topic", "ask_collector_legitimacy"), SlotSet("case_verdict", record)] + _finished(tracker)
 
 
 class ActionMakeInstallmentPlan(Action):
@@ -105,33 +99,36 @@ class ActionMakeInstallmentPlan(Action):
         return "action_make_installment_plan"
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        facts = Facts.from_mapping(
-            {
-                "amount": tracker.get_slot("amount"),
-                "monthly_income": tracker.get_slot("monthly_income"),
-                "monthly_expense": _known(tracker.get_slot("monthly_expense")),
-                "overdue_duration": _known(tracker.get_slot("overdue_duration")),
-                "bank": _known(tracker.get_slot("bank")),
-            }
-        )
-        plan = planner.plan_installment(
-            facts.amount, facts.monthly_income, facts.monthly_expense, facts.overdue_duration, facts.bank
-        )
+        facts, events = current_facts(tracker)
+        inputs = planner.inputs_from_slots({name: tracker.get_slot(name) for name in planner.INPUT_SLOTS})
+        plan = planner.plan_installment(**inputs)
         say(dispatcher, tracker, "plan_result",
             reason=plan.reason,
             notes="\n".join(plan.notes[:2]),
             next_steps=_bullets(plan.next_steps),
         )
-        if plan.proposal_kind in ("plan", "stretch"):
+        plan_facts = facts.replace(**planner.facts_of(plan))
+        if plan.proposal_kind in ("plan", "stretch", "unknown"):
             say(dispatcher, tracker, "plan_documents_intro")
-            send(dispatcher, tracker, planner.application_letter(plan, facts, date.today()))
-            say(dispatcher, tracker, "plan_phone_script", script=planner.phone_script(plan, facts))
-        warning = planner.agent_warning()
+            letter = planner.application_letter(plan, plan_facts, date.today())
+            send_document(dispatcher, tracker, DOC_LETTER, letter)
+            say(dispatcher, tracker, "plan_phone_script", script=planner.phone_script(plan, plan_facts))
+        agent = planner.agent_warning()
+        commitment = planner.commitment_warning()
         say(dispatcher, tracker, "plan_checklist",
+            buttons=[summary_button()],
             checklist=_bullets(planner.written_checklist()),
-            warning=_cited(warning.text, warning.provisions),
+            warning=_cited(commitment.text, commitment.provisions) + "\n\n" + _cited(agent.text, agent.provisions),
         )
-        return [SlotSet("last_topic", "ask_installment_negotiation")]
+        record = {
+            "date": date.today().isoformat(),
+            "summary": plan.reason,
+            "periods": plan.periods,
+            "monthly": plan.monthly_payment,
+            "feasible": plan.feasible,
+            "citations": [p.citation for p in plan.provisions],
+        }
+        return events + [SlotSet("last_topic", "ask_installment_negotiation"), SlotSet("case_plan", record)] + _finished(tracker)
 
 
 class ActionLogIncident(Action):
@@ -150,9 +147,21 @@ class ActionLogIncident(Action):
             date.today(),
         )
         say(dispatcher, tracker, "incident_summary_intro")
-        send(dispatcher, tracker, incident.summary)
+        send_document(dispatcher, tracker, DOC_RECORD, incident.summary)
         say(dispatcher, tracker, "incident_complaints_intro")
-        send(dispatcher, tracker, incident.complaint_to_bank)
-        send(dispatcher, tracker, incident.complaint_to_12378)
-        say(dispatcher, tracker, "incident_next", next_steps=_bullets(incident.next_steps))
-        return [SlotSet("last_topic", "report_harassment")]
+        send_document(dispatcher, tracker, DOC_COMPLAINT_BANK, incident.complaint_to_bank)
+        send_document(dispatcher, tracker, DOC_COMPLAINT_12378, incident.complaint_to_12378)
+        say(dispatcher, tracker, "incident_next", buttons=[summary_button()], next_steps=_bullets(incident.next_steps))
+        record = {
+            "date": date.today().isoformat(),
+            "when": incident.when,
+            "behaviors": [e.behavior for e in incident.events],
+            "contacted": list(incident.contacted),
+            "evidence": list(incident.evidence),
+            "citations": [p.citation for p in incident.provisions],
+        }
+        kept = [r for r in tracker.get_slot("case_incidents") or [] if isinstance(r, dict)]
+        return [
+            SlotSet("last_topic", "report_harassment"),
+            SlotSet("case_incidents", (kept + [record])[-MAX_CASE_INCIDENTS:]),
+        ] + _finished(tracker)

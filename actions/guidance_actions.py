@@ -1,30 +1,69 @@
 """Thin SDK actions around the guidance engine: answer, legal basis, clarification."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guidance.engine import advise
-from actions.guidance.kb import load_kb
+from actions.flow_state import START_FLOW_ACTION, form_for_offer
+from actions.guidance.engine import Advice, advise
+from actions.guidance.kb import KnowledgeBase, load_kb
 from actions.guidance.render import OutMessage, render_advice, render_legal_basis
 from actions.say import say
-from actions.tracker_facts import facts_from_tracker, latest_intent, wants_traditional
+from actions.tracker_facts import current_facts, latest_intent, script_update, wants_traditional
 
 INPUT_TRUNCATED = "input_truncated"  # set in parse data by the text normaliser
+SECONDARY_INTENTS = "secondary_intents"  # set in parse data by the NLU: other worries in the message
+EMERGENCY = "emergency_now"
+MAX_ALSO = 1
+MIN_ALSO_CONFIDENCE = 0.5
 CLARIFY_OPTIONS = 3
 DEFAULT_TOPICS = ("ask_how_to_respond", "report_harassment", "ask_installment_negotiation")
+MAX_CASE_ADVICE = 12
+MAX_CASE_CITATIONS = 4
 
 
-def _send(dispatcher: CollectingDispatcher, messages: List[OutMessage]) -> None:
+def send_messages(dispatcher: CollectingDispatcher, messages: List[OutMessage]) -> None:
     for message in messages:
-        dispatcher.utter_message(text=message.text, buttons=message.buttons or None)
+        extra = {"json_message": {"structured": message.structured}} if message.structured else {}
+        dispatcher.utter_message(text=message.text, buttons=message.buttons or None, **extra)
+
+
+def also_mentioned(tracker: Tracker, intent: str, kb: KnowledgeBase) -> List[str]:
+    """Other advisory worries the NLU found in the message, most confident first."""
+    found = []
+    for item in (tracker.latest_message or {}).get(SECONDARY_INTENTS) or []:
+        name = item.get("name")
+        if name in kb.guidance and name not in (intent, EMERGENCY) and name not in found:
+            if float(item.get("confidence") or 0) >= MIN_ALSO_CONFIDENCE:
+                found.append(name)
+    return found[:MAX_ALSO]
+
+
+def case_advice_entry(advice: Advice, kb: KnowledgeBase, today: date) -> Dict[str, Any]:
+    """What the case summary keeps of an answer: the topic and what it cited."""
+    return {
+        "intent": advice.intent,
+        "title": kb.guidance[advice.intent].title or advice.intent,
+        "citations": [p.citation for p in advice.provisions[:MAX_CASE_CITATIONS]],
+        "date": today.isoformat(),
+    }
+
+
+def remember_advice(tracker: Tracker, entry: Dict[str, Any]) -> List[Dict[str, Any]]:
+    kept = [e for e in tracker.get_slot("case_advice") or [] if isinstance(e, dict) and e.get("intent") != entry["intent"]]
+    return [SlotSet("case_advice", (kept + [entry])[-MAX_CASE_ADVICE:])]
 
 
 class ActionGiveGuidance(Action):
-    """Answer an advisory intent: direct answer, steps, cited basis, where to get help."""
+    """Answer an advisory intent: direct answer, steps, cited basis, where to get help.
+
+    When the message asks outright for a guided flow ("我想投诉", "帮我算一下分期"), the
+    flow starts instead of an answer about the topic.
+    """
 
     def name(self) -> Text:
         return "action_give_guidance"
@@ -34,12 +73,28 @@ class ActionGiveGuidance(Action):
         kb = load_kb()
         if intent not in kb.guidance:
             return await ActionClarify().run(dispatcher, tracker, domain)
+        facts, events = current_facts(tracker)
+        events += script_update(tracker)
         if tracker.latest_message.get(INPUT_TRUNCATED):
             say(dispatcher, tracker, "message_truncated")
-        advice = advise(intent, facts_from_tracker(tracker), kb)
+        flow = self._requested_flow(tracker, intent, kb, facts.outside_mainland)
+        if flow is not None:
+            return events + [SlotSet("pending_flow", flow), FollowupAction(START_FLOW_ACTION)]
+        advice = advise(intent, facts, kb)
         first_time = not tracker.get_slot("disclaimer_shown")
-        _send(dispatcher, render_advice(advice, wants_traditional(tracker), with_disclaimer=first_time, kb=kb))
-        return [SlotSet("last_topic", intent), SlotSet("disclaimer_shown", True)]
+        also = also_mentioned(tracker, intent, kb)
+        send_messages(dispatcher, render_advice(advice, wants_traditional(tracker), first_time, kb, also))
+        events += [SlotSet("last_topic", intent), SlotSet("disclaimer_shown", True)]
+        if advice.provisions:
+            events += remember_advice(tracker, case_advice_entry(advice, kb, date.today()))
+        return events
+
+    @staticmethod
+    def _requested_flow(tracker: Tracker, intent: str, kb: KnowledgeBase, outside: bool) -> Optional[str]:
+        if intent == EMERGENCY or outside or tracker.active_loop.get("name"):
+            return None  # safety first; no mainland documents abroad; never stack forms
+        offer = kb.requested_flow((tracker.latest_message or {}).get("text") or "")
+        return form_for_offer(offer) if offer else None
 
 
 class ActionShowLegalBasis(Action):
@@ -54,8 +109,9 @@ class ActionShowLegalBasis(Action):
         if topic not in kb.guidance:
             say(dispatcher, tracker, "no_legal_basis_topic")
             return []
-        advice = advise(topic, facts_from_tracker(tracker), kb)
-        _send(dispatcher, render_legal_basis(advice.provisions, wants_traditional(tracker), kb))
+        facts, _ = current_facts(tracker)
+        advice = advise(topic, facts.replace(alerts=()), kb)
+        send_messages(dispatcher, render_legal_basis(advice.provisions, wants_traditional(tracker), kb))
         return []
 
 
@@ -73,4 +129,4 @@ class ActionClarify(Action):
             topics = list(DEFAULT_TOPICS)
         buttons = [{"title": kb.guidance[t].title, "payload": f"/{t}"} for t in topics[:CLARIFY_OPTIONS]]
         say(dispatcher, tracker, "clarify", buttons=buttons)
-        return []
+        return script_update(tracker)

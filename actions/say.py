@@ -7,9 +7,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guidance.dialogue_kb import load_dialogue
-from actions.guidance.render import keep_paragraphs, split_for_phone
+from actions.guidance.render import document_message, keep_paragraphs, split_for_phone
 from actions.guidance.script import to_traditional
 from actions.tracker_facts import wants_traditional
+
+SUMMARY_PAYLOAD = "/request_case_summary"
 
 
 def send(
@@ -31,6 +33,12 @@ def send(
         dispatcher.utter_message(text=keep_paragraphs(chunk), buttons=shown or None)
 
 
+def send_document(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, body: str) -> None:
+    """A generated document: the whole text (channels cut it to their size) plus a copy/download payload."""
+    message = document_message(load_dialogue().documents[kind], body, wants_traditional(tracker))
+    dispatcher.utter_message(text=message.text, json_message={"structured": message.structured})
+
+
 def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, buttons=None, **values: str) -> None:
     """Send messages[key] from dialogue.yml with its {fields} filled in."""
     send(dispatcher, tracker, load_dialogue().messages[key].format(**values), buttons)
@@ -38,3 +46,7 @@ def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, buttons=No
 
 def cancel_button() -> Dict[str, str]:
     return {"title": load_dialogue().buttons["cancel"], "payload": "/cancel"}
+
+
+def summary_button() -> Dict[str, str]:
+    return {"title": load_dialogue().buttons["case_summary"], "payload": SUMMARY_PAYLOAD}

@@ -38,9 +38,9 @@ CLEAN = CollectorAnswers(
     collector_showed_authorisation=True,
     collector_headcount=2,
     visit_at_night=False,
-    collector_threatened=False,
-    collector_entered_or_stayed=False,
-    collector_contacted_others=False,
+    collector_threat_kind="none",
+    collector_entry="none",
+    collector_third_party="none",
     collector_demanded_personal_account=False,
     bank="招商银行",
 )
@@ -69,24 +69,33 @@ def all_strings(node):
 def test_clean_visit_looks_legit_but_still_says_verify():
     verdict = assess_collector(CLEAN)
     assert verdict.level == "legit_looking"
-    assert verdict.label == "看起来正规"
+    assert verdict.label.startswith("看起来正规")
     assert verdict.reasons == ()
     assert "400-820-5555" in verdict.verify_steps[0]
     assert any("核实" in step for step in verdict.next_steps)
 
 
 FLAG_CASES = [
-    ("claims_police", {"collector_claims_to_be": "police"}, "illegal_or_scam", {"criminal_law_279", "public_security_62"}),
-    ("claims_court", {"collector_claims_to_be": "court"}, "illegal_or_scam", {"criminal_law_279", "public_security_62"}),
-    ("personal_account", {"collector_demanded_personal_account": True}, "illegal_or_scam", set()),
-    ("threatened", {"collector_threatened": True}, "illegal_or_scam", {"public_security_50", "card_rules_68"}),
-    ("entered_or_stayed", {"collector_entered_or_stayed": True}, "illegal_or_scam", {"criminal_law_245", "public_security_47"}),
-    ("contacted_others", {"collector_contacted_others": True}, "illegal_or_scam", {"card_rules_68", "pipl_10", "civil_code_1038"}),
+    ("official_money", {"collector_claims_to_be": "police", "collector_demanded_personal_account": True},
+     "likely_scam", {"criminal_law_279", "public_security_62"}),
+    ("personal_account", {"collector_demanded_personal_account": True}, "likely_scam", set()),
+    ("safety_threat", {"collector_threat_kind": "safety_or_insult"}, "unlawful_conduct",
+     {"public_security_50", "card_rules_68"}),
+    ("forced_entry", {"collector_entry": "forced"}, "unlawful_conduct", {"criminal_law_245", "public_security_47"}),
+    ("refused_to_leave", {"collector_entry": "refused_to_leave"}, "unlawful_conduct",
+     {"criminal_law_245", "public_security_47"}),
+    ("disclosed_to_others", {"collector_third_party": "disclosed"}, "unlawful_conduct",
+     {"card_rules_68", "pipl_10", "civil_code_1038", "civil_code_1064"}),
+    ("claims_court", {"collector_claims_to_be": "court"}, "verify_official", {"civ_proc_88", "civ_proc_89", "civ_proc_147"}),
+    ("claims_police", {"collector_claims_to_be": "police"}, "verify_official", {"bank_card_rules_3", "criminal_law_279"}),
     ("night_visit", {"visit_at_night": True}, "doubtful", {"bank_assoc_2026_hours"}),
-    ("no_id", {"collector_showed_id": False}, "doubtful", set()),
-    ("no_authorisation", {"collector_showed_authorisation": False}, "doubtful", set()),
-    ("id_unchecked", {"collector_showed_id": None}, "doubtful", set()),
     ("identity_unknown", {"collector_claims_to_be": "unknown"}, "doubtful", set()),
+    ("no_id", {"collector_showed_id": False}, "doubtful", set()),
+    ("id_unchecked", {"collector_showed_id": None}, "doubtful", set()),
+    ("no_authorisation", {"collector_showed_authorisation": False}, "doubtful", set()),
+    ("lawful_pressure", {"collector_threat_kind": "lawful_pressure"}, "legit_looking", set()),
+    ("invited_entry", {"collector_entry": "invited"}, "legit_looking", set()),
+    ("located_via_others", {"collector_third_party": "located_me"}, "legit_looking", {"bank_assoc_2026_conduct"}),
     ("single_visitor", {"collector_headcount": 1}, "legit_looking", set()),
 ]
 
@@ -106,9 +115,58 @@ def test_every_red_flag_has_a_case_and_a_level():
     assert {c[0] for c in FLAG_CASES} == set(RED_FLAGS) == set(FLAG_LEVEL)
 
 
-@pytest.mark.parametrize("level", LEVELS)
-def test_labels(level):
-    assert FLOWS.collector.labels[level] == {"legit_looking": "看起来正规", "doubtful": "存疑", "illegal_or_scam": "违法或诈骗嫌疑"}[level]
+def test_levels_run_from_least_to_most_serious():
+    assert LEVELS == ("legit_looking", "doubtful", "verify_official", "unlawful_conduct", "likely_scam")
+    assert "诈骗" in FLOWS.collector.labels["likely_scam"]
+    assert "诈骗" not in FLOWS.collector.labels["verify_official"] + FLOWS.collector.labels["unlawful_conduct"]
+
+
+def test_court_claim_without_money_is_verified_not_called_a_scam():
+    verdict = assess_collector(dataclasses.replace(CLEAN, collector_claims_to_be="court"))
+    assert verdict.level == "verify_official"
+    text = " ".join([verdict.label, *(r.text for r in verdict.reasons), *verdict.verify_steps, *verdict.next_steps])
+    assert "诈骗" not in text and "不要开门" not in text and "不要签" not in text
+    assert "12368" in text and "接收文书" in text and "视为" in text and "缺席判决" in text
+    assert "不在门口交钱" in text
+
+
+def test_court_claim_with_a_transfer_demand_is_a_likely_scam():
+    verdict = assess_collector(dataclasses.replace(CLEAN, collector_claims_to_be="court",
+                                                   collector_demanded_personal_account=True))
+    assert verdict.level == "likely_scam"
+    assert verdict.reasons[0].id == "official_money"
+    assert any("110" in s for s in verdict.next_steps)
+
+
+def test_police_claim_is_verified_through_110_and_may_be_genuine():
+    verdict = assess_collector(dataclasses.replace(CLEAN, collector_claims_to_be="police"))
+    assert verdict.level == "verify_official"
+    assert "确实可能" in verdict.reasons[0].text and "110" in verdict.reasons[0].text
+
+
+def test_lawful_pressure_is_not_unlawful():
+    verdict = assess_collector(dataclasses.replace(CLEAN, collector_threat_kind="lawful_pressure"))
+    assert verdict.level == "legit_looking"
+    assert "合法" in verdict.reasons[0].text
+
+
+def test_a_visitor_let_in_is_not_an_intruder_but_one_who_stays_is():
+    invited = assess_collector(dataclasses.replace(CLEAN, collector_entry="invited"))
+    assert invited.level == "legit_looking" and "不算非法侵入住宅" in invited.reasons[0].text
+    stayed = assess_collector(dataclasses.replace(CLEAN, collector_entry="refused_to_leave"))
+    assert stayed.level == "unlawful_conduct"
+
+
+def test_asking_relatives_to_pass_a_message_is_not_unlawful_but_telling_them_is():
+    located = assess_collector(dataclasses.replace(CLEAN, collector_third_party="located_me"))
+    assert located.level == "legit_looking"
+    disclosed = assess_collector(dataclasses.replace(CLEAN, collector_third_party="disclosed"))
+    assert disclosed.level == "unlawful_conduct"
+
+
+def test_unlawful_conduct_never_tells_the_user_to_cut_contact_with_the_bank():
+    verdict = assess_collector(dataclasses.replace(CLEAN, collector_threat_kind="safety_or_insult"))
+    assert any("别因此断了和银行的联系" in s for s in verdict.next_steps)
 
 
 def test_agency_needs_the_banks_authorisation():
@@ -119,16 +177,18 @@ def test_agency_needs_the_banks_authorisation():
 
 
 def test_the_most_serious_flag_wins_and_all_are_listed():
-    answers = dataclasses.replace(CLEAN, collector_showed_id=False, collector_threatened=True, visit_at_night=True)
+    answers = dataclasses.replace(CLEAN, collector_showed_id=False, collector_threat_kind="safety_or_insult",
+                                  visit_at_night=True)
     verdict = assess_collector(answers)
-    assert verdict.level == "illegal_or_scam"
-    assert [r.id for r in verdict.reasons] == ["threatened", "night_visit", "no_id"]
+    assert verdict.level == "unlawful_conduct"
+    assert [r.id for r in verdict.reasons] == ["safety_threat", "night_visit", "no_id"]
 
 
 @pytest.mark.parametrize(
     "flags, level",
     [((), "legit_looking"), (("single_visitor",), "legit_looking"), (("no_id", "single_visitor"), "doubtful"),
-     (("night_visit", "claims_court"), "illegal_or_scam")],
+     (("night_visit", "claims_court"), "verify_official"), (("claims_court", "safety_threat"), "unlawful_conduct"),
+     (("official_money", "forced_entry"), "likely_scam")],
 )
 def test_level_for(flags, level):
     assert level_for(flags) == level
@@ -170,7 +230,7 @@ def test_verify_step_uses_the_kb_hotline(bank):
     verdict = assess_collector(dataclasses.replace(CLEAN, bank=bank))
     number = official_hotline(bank, KB)
     if number:
-        assert number == (entry.card_hotline or entry.hotline)
+        assert number == entry.official_number
         assert number in verdict.verify_steps[0]
     else:
         assert FLOWS.formats.hotline_fallback in verdict.verify_steps[0]
@@ -200,7 +260,10 @@ def test_alias_finds_the_bank():
         {"collector_claims_to_be": None},
         {"collector_showed_id": "yes"},
         {"visit_at_night": 1},
-        {"collector_threatened": "false"},
+        {"collector_threat_kind": "false"},
+        {"collector_threat_kind": "unsure"},
+        {"collector_entry": "yes"},
+        {"collector_headcount": 51},
         {"collector_headcount": 0},
         {"collector_headcount": -2},
         {"collector_headcount": 1000},
@@ -217,21 +280,26 @@ def test_validator_rejects_bad_answers(change):
         assess_collector(dataclasses.replace(CLEAN, **change))
 
 
-@pytest.mark.parametrize("change", [{}, {"collector_headcount": None}, {"collector_headcount": 30}, {"bank": None},
+@pytest.mark.parametrize("change", [{}, {"collector_headcount": None}, {"collector_headcount": 30},
+                                    {"collector_headcount": 50}, {"bank": None},
                                     {"collector_showed_id": None}, {"collector_claims_to_be": "agency"}])
 def test_validator_accepts_good_answers(change):
     answers = dataclasses.replace(CLEAN, **change)
     assert validate_collector_answers(answers) is answers
 
 
-def test_from_slots_ignores_other_slots_and_converts_float_headcount():
-    answers = CollectorAnswers.from_slots(
-        {"collector_claims_to_be": None, "collector_headcount": 3.0, "requested_slot": "x", "collector_threatened": True}
-    )
+def test_from_slots_reads_the_stored_answers():
+    answers = CollectorAnswers.from_slots({
+        "collector_claims_to_be": None, "collector_headcount": "3", "requested_slot": "x",
+        "collector_showed_id": "no", "visit_at_night": "unsure", "collector_threat_kind": "unsure",
+        "collector_entry": "forced",
+    })
     assert answers.collector_claims_to_be == "unknown"
     assert answers.collector_headcount == 3
-    assert answers.collector_threatened is True
+    assert answers.collector_showed_id is False and answers.visit_at_night is None
+    assert answers.collector_threat_kind is None and answers.collector_entry == "forced"
     assert CollectorAnswers.from_slots({"bank": ["招行", "中信"]}).bank == "招行"
+    assert CollectorAnswers.from_slots({"collector_headcount": 3.0}).collector_headcount == 3
     with pytest.raises(ValueError):
         CollectorAnswers.from_slots({"collector_claims_to_be": "police_officer"})
 
@@ -256,7 +324,7 @@ def test_flows_texts_are_simplified_and_cite_no_article_numbers_directly():
     for text in all_strings(raw_flows()):
         assert not is_traditional(text), text
         assert not re.search(r"第[一二三四五六七八九十百千零\d]+条", text), text
-        assert "293之一" not in text and "一定会坐牢" not in text
+        assert "一定会坐牢" not in text
 
 
 def test_load_flows_is_cached():
@@ -275,7 +343,7 @@ def _broken(mutate):
         lambda d: d.pop("planner"),
         lambda d: d.update(version=2),
         lambda d: d.update(extra={}),
-        lambda d: d["collector_check"]["red_flags"].pop("threatened"),
+        lambda d: d["collector_check"]["red_flags"].pop("safety_threat"),
         lambda d: d["collector_check"]["red_flags"].update(new_flag={"text": "x"}),
         lambda d: d["collector_check"]["labels"].update(doubtful=""),
         lambda d: d["collector_check"]["verify_steps"]["always"].append("拨打{visitor_number}"),
@@ -283,7 +351,10 @@ def _broken(mutate):
         lambda d: d["planner"]["reasons"].update(fits="建议 分期"),
         lambda d: d["incident"]["behaviors"].pop("威胁"),
         lambda d: d["incident"]["behaviors"]["威胁"].update(urgent="yes"),
-        lambda d: d["incident"]["behaviors"]["威胁"].update(provisions="public_security_50"),
+        lambda d: d["incident"]["behaviors"]["威胁"].update(mappings="public_security_50"),
+        lambda d: d["incident"]["behaviors"]["频繁来电"]["mappings"][0].update(met_by=["不存在"]),
+        lambda d: d["incident"]["behaviors"]["威胁"]["mappings"][0].update(met_by=["辱骂"]),
+        lambda d: d["planner"]["letter"]["basis_sentence"].update(loan="依据第七十条"),
         lambda d: d["incident"]["evidence_labels"].pop("没有"),
     ],
 )
@@ -293,6 +364,7 @@ def test_schema_check_rejects_broken_flows(mutate):
 
 
 def test_reference_check_rejects_unknown_provision():
-    flows = build_flows(_broken(lambda d: d["incident"]["behaviors"]["威胁"].update(provisions=["criminal_law_293_1"])))
+    flows = build_flows(_broken(lambda d: d["incident"]["behaviors"]["威胁"].update(
+        mappings=[{"provisions": ["no_such_provision"]}])))
     with pytest.raises(FlowsError):
         check_references(flows, KB)

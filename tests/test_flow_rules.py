@@ -10,7 +10,8 @@ from actions.guidance.kb import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS = ("collector_check_form", "installment_plan_form", "incident_log_form")
-ALSO_INTERRUPTING = ("bot_challenge", "ask_capabilities", "request_human", "ask_legal_basis", "empty_message")
+ALSO_INTERRUPTING = ("bot_challenge", "ask_capabilities", "request_human", "ask_legal_basis", "empty_message",
+                     "request_case_summary")
 
 
 def _rules():
@@ -41,3 +42,12 @@ def test_cancel_goodbye_and_delete_end_the_flow(form):
             if {"active_loop": form} in (rule.get("condition") or []) and {"action": "action_deactivate_loop"} in rule["steps"]:
                 ending.add(rule["steps"][0].get("intent"))
     assert {"cancel", "goodbye", "delete_my_data"} <= ending
+
+
+def test_generated_rules_are_up_to_date():
+    """data/rules/flow_interruptions.yml is generated from a table: edit the table, regenerate."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_flow_rules.py"), "--check"], cwd=ROOT)
+    assert result.returncode == 0, "run: python scripts/generate_flow_rules.py"

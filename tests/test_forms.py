@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flow_actions import ActionAssessCollector, ActionLogIncident, ActionMakeInstallmentPlan, ActionResetFlowSlots
+from actions.flow_actions import ActionAssessCollector, ActionLogIncident, ActionMakeInstallmentPlan, ActionStartFlow
 from actions.form_validation import (
     ValidateCollectorCheckForm,
     ValidateIncidentLogForm,
@@ -33,6 +33,15 @@ def slots_set(events):
 
 def texts(messages):
     return [m.get("text") or "" for m in messages]
+
+
+def chat_texts(messages):
+    """Texts of the chat messages (generated documents are whole, for copy and download)."""
+    return [m.get("text") or "" for m in messages if not (m.get("custom") or {}).get("structured")]
+
+
+def documents(messages):
+    return [m["custom"]["structured"]["document"] for m in messages if (m.get("custom") or {}).get("structured")]
 
 
 @pytest.mark.parametrize(
@@ -123,6 +132,17 @@ def test_amount_said_during_another_question_keeps_the_debt(tracker_factory, dom
         ("collector_headcount", "inform", "来了两个人", None, "2"),
         ("collector_headcount", "inform", "/inform", "3", "3"),
         ("collector_headcount", "inform", "五百个", None, None),
+        ("collector_headcount", "inform", "来了四十个人", None, "40"),
+        ("collector_threat_kind", "inform", "/inform", "lawful_pressure", "lawful_pressure"),
+        ("collector_threat_kind", "inform", "说要起诉我，上征信", None, "lawful_pressure"),
+        ("collector_threat_kind", "inform", "说要弄死我全家", None, "safety_or_insult"),
+        ("collector_threat_kind", "deny", "没有", None, "none"),
+        ("collector_entry", "inform", "我开门让他们进来的", None, "invited"),
+        ("collector_entry", "inform", "他们硬闯进来的", None, "forced"),
+        ("collector_entry", "inform", "让他走他就是不走", None, "refused_to_leave"),
+        ("collector_third_party", "inform", "跟我妈说我欠钱不还", None, "disclosed"),
+        ("collector_third_party", "inform", "就是让我爸叫我回电", None, "located_me"),
+        ("collector_third_party", "inform", "/inform", "martian", None),
     ],
 )
 def test_collector_check_answers(requested, intent, text, slot_value, expected, tracker_factory, domain):
@@ -176,38 +196,105 @@ def test_incident_answers(requested, text, slot_value, expected, tracker_factory
     assert slots_set(events).get(requested) == expected
 
 
-def test_restart_clears_answers_but_keeps_what_was_just_said(tracker_factory, domain):
+def test_start_clears_the_forms_answers_but_keeps_the_facts(tracker_factory, domain):
     tracker = tracker_factory(
-        "帮我算分期，我欠四万", "start_installment_plan",
-        slots={"monthly_income": 5000, "monthly_expense": 2000}, slot_events={"amount": 40000},
+        "/start_installment_plan", "start_installment_plan",
+        slots={"monthly_income": 5000, "monthly_expense": 2000, "amount": 40000, "collector_entry": "forced"},
     )
-    events, _ = run(ActionResetFlowSlots(), tracker, domain)
-    cleared = slots_set(events)
-    assert cleared["monthly_income"] is None and cleared["monthly_expense"] is None
-    assert "amount" not in cleared
+    events, _ = run(ActionStartFlow(), tracker, domain)
+    changed = slots_set(events)
+    assert "amount" not in changed and "monthly_income" not in changed  # facts are kept, not asked again
+    assert changed["prefilled"] == ["amount", "monthly_income", "monthly_expense"]
+    assert changed["facts_confirmed"] is None  # the form first shows them in one line
+    assert changed["unfinished_flow"] == "installment_plan_form"
+
+
+def test_start_prefills_the_collector_check_from_behaviours(tracker_factory, domain):
+    tracker = tracker_factory("/start_collector_check", "start_collector_check",
+                              slots={"behavior": ["冒充法院", "不出示证件", "拒不离开"], "collector_headcount": "2"})
+    changed = slots_set(run(ActionStartFlow(), tracker, domain)[0])
+    assert changed["collector_claims_to_be"] == "court"
+    assert changed["collector_showed_id"] == "no"
+    assert changed["collector_entry"] == "refused_to_leave"
+    assert changed["collector_headcount"] is None  # an earlier run's answer is cleared
+    assert set(changed["prefilled"]) == {"collector_claims_to_be", "collector_showed_id", "collector_entry"}
+
+
+def test_start_without_known_facts_asks_no_confirmation(tracker_factory, domain):
+    changed = slots_set(run(ActionStartFlow(), tracker_factory("/start_incident_log", "start_incident_log"), domain)[0])
+    assert changed["prefilled"] is None and changed["facts_confirmed"] == "yes"
+
+
+def test_confirmation_is_asked_first_then_only_the_missing_facts(tracker_factory, domain):
+    form = ValidateInstallmentPlanForm()
+    slots = list(domain["forms"][PLAN]["required_slots"])
+    pending = tracker_factory("x", "inform", slots={"prefilled": ["amount"], "facts_confirmed": None})
+    assert asyncio.run(form.required_slots(slots, None, pending, domain))[0] == "facts_confirmed"
+    done = tracker_factory("x", "inform", slots={"prefilled": ["amount"], "facts_confirmed": "yes"})
+    assert "facts_confirmed" not in asyncio.run(form.required_slots(slots, None, done, domain))
+
+
+def test_edit_at_the_confirmation_asks_each_fact_again(tracker_factory, domain):
+    tracker = tracker_factory("改一下", "deny", active_loop=PLAN,
+                              slots={"requested_slot": "facts_confirmed", "prefilled": ["amount", "bank"],
+                                     "amount": 50000, "bank": "招商银行"}, slot_events={"facts_confirmed": "edit"})
+    changed = slots_set(run(ValidateInstallmentPlanForm(), tracker, domain)[0])
+    assert changed["amount"] is None and changed["bank"] is None
+    assert changed["facts_confirmed"] == "yes" and changed["prefilled"] is None
+
+
+def test_a_correction_at_the_confirmation_replaces_the_value_without_a_failure(tracker_factory, domain):
+    tracker = tracker_factory("其实是六万", "inform", active_loop=PLAN,
+                              slots={"requested_slot": "facts_confirmed", "prefilled": ["amount"]},
+                              slot_events={"amount": 60000})
+    changed = slots_set(run(ValidateInstallmentPlanForm(), tracker, domain)[0])
+    assert changed["amount"] == 60000
+    assert changed.get("form_failures") == 0 and "facts_confirmed" not in changed
 
 
 def test_collector_verdict_output(tracker_factory, domain):
     slots = {
         "collector_claims_to_be": "police", "collector_showed_id": "no", "collector_headcount": "1",
-        "visit_at_night": "yes", "collector_threatened": "yes", "collector_entered_or_stayed": "no",
-        "collector_contacted_others": "no", "collector_demanded_personal_account": "yes", "bank": "招商银行",
+        "visit_at_night": "yes", "collector_threat_kind": "safety_or_insult", "collector_entry": "none",
+        "collector_third_party": "none", "collector_demanded_personal_account": "yes", "bank": "招商银行",
     }
     events, messages = run(ActionAssessCollector(), tracker_factory("/deny", "deny", slots=slots), domain)
     joined = "\n".join(texts(messages))
-    assert "违法或诈骗嫌疑" in joined and "400-820-5555" in joined and "110" in joined
+    assert "很可能是诈骗" in joined and "400-820-5555" in joined and "110" in joined
     assert "《刑法》第二百七十九条" in joined
     assert all(len(t) <= 600 for t in texts(messages))
+    assert slots_set(events)["case_verdict"]["level"] == "likely_scam"
+    assert slots_set(events)["unfinished_flow"] is None
+
+
+def test_collector_verdict_accepts_every_headcount_the_form_accepts(tracker_factory, domain):
+    for headcount in ("1", "30", "31", "50"):
+        slots = {"collector_claims_to_be": "bank", "collector_headcount": headcount}
+        events, messages = run(ActionAssessCollector(), tracker_factory("x", "inform", slots=slots), domain)
+        assert messages and "case_verdict" in slots_set(events)
 
 
 def test_installment_output_has_plan_letter_script_checklist(tracker_factory, domain):
-    slots = {"amount": 43000, "monthly_income": 6000, "monthly_expense": 2500, "overdue_duration": "unknown", "bank": "招商银行"}
+    slots = {"amount": 43000, "monthly_income": 6000, "monthly_expense": 2500, "overdue_duration": "unknown",
+             "bank": "招商银行", "loan_type": "credit_card"}
     events, messages = run(ActionMakeInstallmentPlan(), tracker_factory("招行", "inform", slots=slots), domain)
     joined = "\n".join(texts(messages))
     assert "协商还款申请书" in joined and "43,000元" in joined and "6,000元" in joined
     assert "《商业银行信用卡业务监督管理办法》第七十条" in joined
-    assert "停息挂账" in joined
-    assert all(len(t) <= 600 for t in texts(messages))
+    assert "停息挂账" in joined and "《民法典》第一百九十五条" in joined
+    assert all(len(t) <= 600 for t in chat_texts(messages))
+    (letter,) = documents(messages)
+    assert letter["title"] == "协商还款申请书" and letter["filename"] == "协商还款申请书.txt"
+    assert "43,000元" in letter["body"]
+    assert slots_set(events)["case_plan"]["periods"] > 0
+
+
+def test_income_unknown_reaches_the_plan(tracker_factory, domain):
+    slots = {"amount": 43000, "monthly_income": "unknown", "monthly_expense": "unknown", "overdue_duration": 90,
+             "bank": "招商银行", "loan_type": "credit_card"}
+    _, messages = run(ActionMakeInstallmentPlan(), tracker_factory("不知道", "inform", slots=slots), domain)
+    (letter,) = documents(messages)
+    assert "【每期金额】" in letter["body"] and "【每月收入】" in letter["body"]
 
 
 def test_installment_output_when_not_feasible(tracker_factory, domain):
@@ -223,4 +310,7 @@ def test_incident_output_is_dated_cited_and_truthful(tracker_factory, domain):
     joined = "\n".join(texts(messages))
     assert "昨晚十点" in joined and "《治安管理处罚法》第五十九条" in joined and "12378" in joined
     assert "殴打" not in joined
-    assert all(len(t) <= 600 for t in texts(messages))
+    assert all(len(t) <= 600 for t in chat_texts(messages))
+    assert [d["title"] for d in documents(messages)] == ["催收情况记录", "给银行的投诉书", "给12378的投诉材料"]
+    (record,) = slots_set(events)["case_incidents"]
+    assert record["behaviors"] == ["辱骂", "泼油漆"] and record["when"] == "昨晚十点"

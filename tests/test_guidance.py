@@ -7,7 +7,7 @@ import re
 import pytest
 
 from actions.guidance.engine import advise
-from actions.guidance.facts import Facts
+from actions.guidance.facts import FACT_KINDS, NUMBERS, TEXTS, Facts, choices
 from actions.guidance.kb import load_kb
 from actions.guidance.render import MAX_ALSO_CITED, MAX_MESSAGE_CHARS, PARAGRAPH_BREAK, render_advice, render_legal_basis
 
@@ -19,14 +19,14 @@ SAMPLE_BANK = "招商银行"
 
 
 def facts_for(variants):
-    """Facts that satisfy every variant's `when`, or None when their numeric ranges exclude each other."""
+    """Facts that satisfy every variant's `when`, or None when their tests exclude each other."""
     low, high, lists, anys = {}, {}, {}, set()
     for variant in variants:
         for fact, test in variant.when.items():
             if test == "any":
                 anys.add(fact)
             elif isinstance(test, list):
-                lists.setdefault(fact, []).append(test[0])
+                lists.setdefault(fact, []).append(test)
             else:
                 for op, bound in test.items():
                     if op in ("gt", "gte"):
@@ -44,9 +44,26 @@ def facts_for(variants):
             mapping[fact] = lo + 12345
         elif fact in anys:
             mapping[fact] = 123456
-    if "bank" in anys:
-        mapping["bank"] = SAMPLE_BANK
-    mapping.update(lists)
+    for fact in anys - set(NUMERIC):
+        if fact == "bank":
+            mapping[fact] = SAMPLE_BANK
+        elif FACT_KINDS[fact] == NUMBERS:
+            mapping[fact] = [30000, 25000]
+        else:
+            sample = (choices(fact) or ("样例",))[0]
+            mapping[fact] = [sample] if FACT_KINDS[fact] == TEXTS else sample
+    for fact, tests in lists.items():
+        if FACT_KINDS[fact] == TEXTS:  # a list fact can hold one value for each test
+            mapping[fact] = [test[0] for test in tests]
+            continue
+        common = set(tests[0]).intersection(*tests[1:])
+        if not common or (fact in anys and common == {None}):
+            return None  # one fact cannot hold two values
+        value = next((v for v in tests[0] if v in common and v is not None), None)
+        if value is None:
+            mapping.pop(fact, None)
+        else:
+            mapping[fact] = value
     return Facts.from_mapping(mapping)
 
 
@@ -57,6 +74,8 @@ def text_of(intent, facts=Facts(), **kwargs):
 
 
 def _quote_rendered(provision, text):
+    if provision.paraphrased:  # a paraphrase is marked and never inside quotation marks
+        return f"{provision.citation}{KB.labels['paraphrase_mark']}：{provision.quote}" in text
     return f"{provision.citation}：“{provision.quote}”" in text
 
 
@@ -159,17 +178,27 @@ def test_amount_just_below_threshold_is_not_rounded_up():
 
 
 def test_criminal_risk_threshold_boundary():
-    assert "above_threshold" in advise("ask_criminal_risk", Facts(amount=50000), KB).variants
+    assert "band" in advise("ask_criminal_risk", Facts(amount=50000), KB).variants
     assert "below_threshold" in advise("ask_criminal_risk", Facts(amount=49999), KB).variants
+    assert "band" in advise("ask_criminal_risk", Facts(amount=499999), KB).variants
+    assert "large" in advise("ask_criminal_risk", Facts(amount=500000), KB).variants
 
 
-def test_criminal_risk_above_threshold_names_the_other_elements():
+def test_criminal_risk_in_the_5_to_50_wan_band_names_the_other_elements_and_leniency():
     advice = advise("ask_criminal_risk", Facts(amount=80000), KB)
-    assert "above_threshold" in advice.variants
+    assert "band" in advice.variants
     note = advice.notes[0]
-    assert "8万元" in note and "不等于犯罪" in note
-    assert "非法占有目的" in note and "两次有效催收" in note and "本金" in note
-    assert "第十条" in render_legal_basis(advice.provisions, kb=KB)[0].text
+    assert "8万元" in note and "不一定犯罪" in note and "非法占有目的" in note
+    assert "可以" in note and "不起诉" in note  # 第十条: discretionary, never promised
+    assert any("每笔还款都算作归还本金" in s for s in advice.steps)  # 第九条, not "先还本金"
+    assert "card_interp_10" in [p.id for p in advice.provisions]
+
+
+def test_leniency_is_only_mentioned_in_the_5_to_50_wan_band():
+    for amount in (30000, 600000, 6000000):
+        advice = advise("ask_criminal_risk", Facts(amount=amount), KB)
+        assert "card_interp_10" not in [p.id for p in advice.provisions], amount
+        assert "不起诉" not in " ".join(advice.notes), amount
 
 
 @pytest.mark.parametrize("amount", [None, 3000, 43000, 80000, 600000, 6000000])
@@ -202,7 +231,7 @@ def test_parents_do_not_owe_the_debt():
 def test_spouse_gets_the_marital_debt_rule():
     advice = advise("ask_third_party_contact", Facts(relation=("配偶",)), KB)
     assert advice.provisions[0].id == "civil_code_1064"
-    assert "例外" in advice.answer and "父母" not in advice.answer
+    assert "不一定" in advice.answer and "共同签字" in advice.answer and "父母" not in advice.answer
     assert "你的配偶不是欠款人" not in " ".join(advice.notes)
 
 
@@ -231,8 +260,10 @@ def test_contact_list_blasting_cites_pipl():
         ("冒充法院", "public_security_62", "criminal_law_279"),
         ("殴打", "public_security_51", None),
         ("限制自由", "criminal_law_238", "public_security_47"),
-        ("堵门", "criminal_law_238", "public_security_47"),
-        ("张贴", "civil_code_1032", "civil_code_1024"),
+        ("堵门", "public_security_50", None),
+        ("门外不走", "public_security_50", None),
+        ("拿走财物", "civ_proc_120", None),
+        ("张贴", "civil_code_1032", "criminal_law_246"),
         ("曝光隐私", "civil_code_1032", "criminal_law_246"),
         ("转账私人账户", "public_security_58", None),
     ],
@@ -267,9 +298,11 @@ def test_emergency_puts_safety_first():
 
 def test_installment_is_negotiated_not_a_right():
     advice = advise("ask_installment_negotiation", Facts(), KB)
-    assert "不是法律用语" in advice.answer and "5年" in advice.answer
+    assert "不是法律用语" in advice.answer and "5年" in advice.answer and "延期" in advice.answer
     assert advice.provisions[0].id == "card_rules_70"
-    assert any("代办" in s for s in advice.steps)
+    assert any("停止催收" in s for s in advice.steps)  # 第七十条: a signed plan stops collection
+    assert any("核对过金额" in s for s in advice.steps)  # 民法典第一百九十五条: a signed promise restarts time
+    assert "civil_code_195" in [p.id for p in advice.provisions]
 
 
 def test_installment_budget_placeholders():
@@ -326,7 +359,7 @@ def test_legal_basis_is_split_into_phone_sized_messages():
     joined = "\n".join(m.text for m in messages)
     for p in provisions:
         assert _quote_rendered(p, joined)
-    positions = [joined.index(f"{p.citation}：“{p.quote}”") for p in provisions]
+    positions = [joined.index(f"{p.citation}") for p in provisions]
     assert positions == sorted(positions)
 
 

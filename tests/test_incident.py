@@ -24,32 +24,36 @@ TODAY = date(2026, 11, 22)
 CITATION = re.compile(r"《[^》]+》(第[零一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?)?")
 LONG_DIGITS = re.compile(r"\d{7,}")
 
-# The mapping the brief fixes (legal_facts.md); the YAML must keep to it.
+# The mapping (legal_facts.md, issue 10 §6): behaviour -> (provisions that hold on the fact itself,
+# provisions that hold only under a condition shown as "这要看：…").
 EXPECTED = {
-    "威胁": {"public_security_50", "card_rules_68"},
-    "辱骂": {"public_security_50", "card_rules_68"},
-    "频繁来电": {"public_security_50", "civil_code_1033"},
-    "跟踪": {"public_security_50"},
-    "闯入": {"criminal_law_245", "public_security_47"},
-    "拒不离开": {"criminal_law_245", "public_security_47"},
-    "泼油漆": {"public_security_59"},
-    "损坏财物": {"public_security_59"},
-    "砸门": {"public_security_59"},
-    "冒充警察": {"criminal_law_279", "public_security_62"},
-    "冒充法院": {"criminal_law_279", "public_security_62"},
-    "殴打": {"public_security_51"},
-    "限制自由": {"criminal_law_238", "public_security_47"},
-    "堵门": {"criminal_law_238", "public_security_47"},
-    "张贴": {"civil_code_1032", "civil_code_1024", "criminal_law_246", "bank_assoc_2026_conduct"},
-    "曝光隐私": {"civil_code_1032", "civil_code_1024", "criminal_law_246", "public_security_50"},
-    "爆通讯录": {"pipl_10", "card_rules_68", "civil_code_1038"},
-    "深夜催收": {"bank_assoc_2026_hours"},
-    "索要额外费用": {"bank_assoc_2026_conduct"},
-    "不出示证件": set(),
-    "上门": set(),
-    "转账私人账户": set(),
+    "威胁": ({"public_security_50", "card_rules_68"}, set()),
+    "辱骂": ({"card_rules_68"}, {"public_security_50"}),
+    "频繁来电": (set(), {"public_security_50", "civil_code_1033"}),
+    "跟踪": ({"public_security_50"}, set()),
+    "闯入": ({"criminal_law_245", "public_security_47"}, set()),
+    "拒不离开": ({"criminal_law_245", "public_security_47"}, set()),
+    "门外不走": (set(), {"public_security_50"}),
+    "泼油漆": ({"public_security_59"}, set()),
+    "损坏财物": ({"public_security_59"}, set()),
+    "拿走财物": ({"civ_proc_120"}, set()),
+    "砸门": ({"public_security_59"}, set()),
+    "冒充警察": (set(), {"criminal_law_279", "public_security_62"}),
+    "冒充法院": (set(), {"criminal_law_279", "public_security_62"}),
+    "殴打": ({"public_security_51"}, set()),
+    "限制自由": ({"criminal_law_238", "public_security_47"}, set()),
+    "堵门": (set(), {"public_security_50", "criminal_law_238", "public_security_47"}),
+    "张贴": ({"civil_code_1032", "bank_assoc_2026_conduct"}, {"civil_code_1024", "criminal_law_246"}),
+    "曝光隐私": ({"civil_code_1032", "public_security_50"}, {"civil_code_1024", "criminal_law_246"}),
+    "爆通讯录": ({"pipl_10", "card_rules_68", "civil_code_1038"}, set()),
+    "深夜催收": ({"bank_assoc_2026_hours"}, set()),
+    "索要额外费用": ({"bank_assoc_2026_conduct"}, set()),
+    "不出示证件": (set(), set()),
+    "上门": (set(), set()),
+    "转账私人账户": (set(), set()),
 }
-URGENT = {"威胁", "泼油漆", "堵门", "砸门", "闯入", "拒不离开", "殴打", "限制自由", "损坏财物"}
+URGENT = {"威胁", "泼油漆", "堵门", "砸门", "闯入", "拒不离开", "门外不走", "殴打", "限制自由", "损坏财物", "拿走财物"}
+CONDITION = re.compile(r"（这要看：[^）]*）")
 
 
 def incident(behaviors=("威胁",), when="昨晚十点", contacted=(), evidence=("录音",), bank="招商银行"):
@@ -76,16 +80,60 @@ def test_expected_mapping_covers_every_behavior():
 
 @pytest.mark.parametrize("behavior", BEHAVIORS)
 def test_behavior_maps_to_its_provisions(behavior):
+    established, conditional = EXPECTED[behavior]
     inc = incident((behavior,))
     (event,) = inc.events
-    name, provisions = event  # an event is a (behavior, provisions) pair
-    assert name == behavior
-    assert {p.id for p in provisions} == EXPECTED[behavior]
-    assert all(KB.provisions[p.id] is p for p in provisions)
-    for doc in documents(inc):
-        found = cited_ok(doc)
-        assert found == {p.citation for p in provisions}
+    assert event.behavior == behavior
+    holds = {p.id for f in event.findings if f.open_condition is None for p in f.provisions}
+    depends = {p.id for f in event.findings if f.open_condition for p in f.provisions}
+    assert (holds, depends) == (established, conditional)
+    # the record shows every finding, the conditional ones with their condition
+    assert cited_ok(inc.summary) == {KB.provisions[p].citation for p in established | conditional}
+    assert inc.summary.count("这要看：") == sum(1 for f in event.findings if f.open_condition)
+    # the complaints state the fact and cite only what holds on it
+    for doc in (inc.complaint_to_bank, inc.complaint_to_12378):
+        assert cited_ok(doc) == {KB.provisions[p].citation for p in established}
+        assert "这要看" not in doc
     assert FLOWS.incident.behaviors[behavior].fact in inc.summary
+
+
+def test_frequent_polite_calls_are_a_fact_not_a_breach():
+    inc = incident(("频繁来电",))
+    assert "这要看：电话带有辱骂、威胁" in inc.summary
+    assert "第五十条" not in inc.complaint_to_bank
+    assert FLOWS.incident.behaviors["频繁来电"].fact in inc.complaint_to_bank
+
+
+def test_frequent_insulting_calls_breach_the_harassment_rule():
+    inc = incident(("频繁来电", "辱骂"))
+    calls = next(e for e in inc.events if e.behavior == "频繁来电")
+    assert all(f.open_condition is None for f in calls.findings)
+    assert "《治安管理处罚法》第五十条" in inc.complaint_to_bank
+    assert "《民法典》第一千零三十三条" in inc.complaint_to_bank
+
+
+def test_outside_the_door_is_harassment_inside_is_intrusion():
+    outside = incident(("门外不走",))
+    inside = incident(("拒不离开",))
+    assert "第二百四十五条" not in outside.summary and "第四十七条" not in outside.summary
+    assert "第五十条" in outside.summary and "这要看" in outside.summary
+    assert "《刑法》第二百四十五条" in inside.complaint_to_bank
+    assert "《治安管理处罚法》第四十七条" in inside.complaint_to_bank
+
+
+def test_blocking_the_door_is_confinement_only_when_confined():
+    blocked = incident(("堵门",))
+    assert "第二百三十八条" not in blocked.complaint_to_bank
+    assert "把你困在家里" in blocked.summary
+    confined = incident(("堵门", "限制自由"))
+    assert "《刑法》第二百三十八条" in confined.complaint_to_bank
+
+
+def test_posting_notices_is_a_crime_only_when_insulting_and_serious():
+    inc = incident(("张贴",))
+    assert "第二百四十六条" not in inc.complaint_to_bank
+    assert "《民法典》第一千零三十二条" in inc.complaint_to_bank
+    assert "情节严重" in inc.summary
 
 
 @pytest.mark.parametrize("behavior", BEHAVIORS)
@@ -100,15 +148,24 @@ def test_urgent_behaviors_send_to_110(behavior):
 def test_every_incident_provision_exists():
     for spec in FLOWS.incident.behaviors.values():
         assert all(pid in KB.provisions for pid in spec.provisions)
-    assert all(pid in KB.provisions for pid in FLOWS.incident.relation_provisions)
+    assert all(pid in KB.provisions for rule in FLOWS.incident.relation_rules for pid in rule.provisions)
 
 
-def test_contacted_people_cite_the_third_party_rules():
+def test_contacting_relatives_is_not_a_breach_by_itself():
     inc = incident((), contacted=("父母", "同事"))
     assert inc.events == ()
-    assert {p.id for p in inc.contact_provisions} == {"card_rules_68", "pipl_10", "civil_code_1038", "bank_assoc_2026_conduct"}
+    assert all(f.open_condition for f in inc.contact_findings)
+    assert "这要看：对方向他们透露了你的欠款" in inc.summary
+    assert "第六十八条" not in inc.complaint_to_bank  # stated as a fact, no legal conclusion
     assert "父母、同事" in inc.summary and "父母、同事" in inc.complaint_to_bank
     assert any("没有替你还钱的义务" in s for s in inc.next_steps)
+
+
+def test_telling_relatives_about_the_debt_breaches_the_third_party_rules():
+    inc = incident(("曝光隐私",), contacted=("父母",))
+    cited = {p.id for f in inc.contact_findings if f.open_condition is None for p in f.provisions}
+    assert cited == {"card_rules_68", "pipl_10", "civil_code_1038"}
+    assert "《商业银行信用卡业务监督管理办法》第六十八条" in inc.complaint_to_bank
 
 
 def test_incident_provisions_are_the_union():
@@ -147,6 +204,7 @@ def test_complaints_remind_to_tell_the_truth():
 def test_complaint_never_contains_behaviours_not_given(behavior):
     inc = incident((behavior,), evidence=())
     for doc in documents(inc):
+        doc = CONDITION.sub("", doc)  # a condition ("这要看：电话带有辱骂、威胁…") is not a claim
         for other in BEHAVIORS:
             if other == behavior:
                 continue

@@ -11,7 +11,7 @@ from actions.guidance.kb import load_kb
 from actions.guidance.planner import (
     AFFORDABLE_SHARE,
     EXPENSE_SHARE,
-    LARGE_AMOUNT,
+    CRIMINAL_THRESHOLD,
     MAX_AMOUNT,
     MAX_MONTHLY,
     MAX_OVERDUE_DAYS,
@@ -23,7 +23,10 @@ from actions.guidance.planner import (
     application_letter,
     overdue_text,
     phone_script,
-    plan_from_facts,
+    commitment_warning,
+    facts_of,
+    inputs_from_slots,
+    parse_field,
     plan_installment,
     schedule,
     validate_amount,
@@ -56,8 +59,7 @@ def no_identifiers(text):
 
 
 def facts_for(plan: Plan) -> Facts:
-    return Facts(bank=plan.bank, amount=plan.amount, monthly_income=plan.monthly_income,
-                 monthly_expense=plan.monthly_expense, overdue_duration=plan.overdue_days)
+    return Facts(**facts_of(plan))
 
 
 # ---- affordability maths -------------------------------------------------------------------
@@ -172,16 +174,27 @@ def test_infeasible_beyond_five_years():
     assert plan.proposal_kind == "stretch"
 
 
-@pytest.mark.parametrize("income, feasible", [(30_000, True), (8000, False)])
-def test_amount_above_500k_still_computed_with_note(income, feasible):
-    plan = plan_installment(600_000, income, 5000, 200)
-    assert plan.feasible is feasible
+@pytest.mark.parametrize("amount", [CRIMINAL_THRESHOLD, 80_000, 600_000])
+def test_card_debts_from_5_wan_get_the_malicious_overdraft_note(amount):
+    plan = plan_installment(amount, 30_000, 5000, 200)
     assert plan.affordable_monthly > 0 and plan.monthly_payment > 0
-    assert "large_amount" in plan.note_ids
-    note = plan.notes[plan.note_ids.index("large_amount")]
-    assert "本金" in note and "非法占有" in note
+    assert "criminal_threshold" in plan.note_ids
+    note = plan.notes[plan.note_ids.index("criminal_threshold")]
+    assert "本金" in note and "非法占有" in note and "所有卡" in note
     assert "一定" not in note and "坐牢" not in note
-    assert "large_amount" not in plan_installment(LARGE_AMOUNT - 1, income, 5000, 200).note_ids
+    assert "criminal_threshold" not in plan_installment(CRIMINAL_THRESHOLD - 1, 30_000, 5000, 200).note_ids
+
+
+@pytest.mark.parametrize("loan_type", ["bank_loan", "online_lending", "private_loan", "illegal_loan"])
+def test_loans_get_no_card_rules(loan_type):
+    plan = plan_installment(80_000, 30_000, 5000, 200, "招商银行", loan_type=loan_type)
+    assert "criminal_threshold" not in plan.note_ids and "negotiated_basis" not in plan.note_ids
+    assert "loan_basis" in plan.note_ids
+    assert plan.provisions == ()
+    letter = application_letter(plan, facts_for(plan), TODAY)
+    assert "第七十条" not in letter and "信用卡" not in letter.split("一、")[0]
+    assert "借款人" in letter
+    assert "借款人" in phone_script(plan, facts_for(plan))
 
 
 def test_short_plan_note_only_when_fewer_than_12_months_would_do():
@@ -191,11 +204,31 @@ def test_short_plan_note_only_when_fewer_than_12_months_would_do():
     assert "short_plan" not in exact.note_ids
 
 
-def test_plan_from_facts():
-    facts = Facts(bank="招商银行", amount=43_000, monthly_income=6000, monthly_expense=3000, overdue_duration=90)
-    assert plan_from_facts(facts) == plan_installment(43_000, 6000, 3000, 90, "招商银行")
+@pytest.mark.parametrize("slot, value", [
+    ("amount", 43_000), ("amount", 43_000.0), ("amount", "43000"), ("monthly_income", 0), ("monthly_income", "unknown"),
+    ("monthly_expense", 3000), ("monthly_expense", "unknown"), ("overdue_duration", 90), ("overdue_duration", "unknown"),
+    ("bank", "招商银行"), ("bank", "unknown"), ("loan_type", "online_lending"), ("loan_type", "unknown"),
+])
+def test_every_value_the_form_accepts_plans(slot, value):
+    """One source of truth: whatever parse_field (the form validator's check) accepts, the planner plans."""
+    slots = {"amount": 43_000, "monthly_income": 6000, "monthly_expense": 3000, "overdue_duration": 90,
+             "bank": "招商银行", "loan_type": "credit_card", slot: parse_field(slot, value)}
+    plan = plan_installment(**inputs_from_slots(slots))
+    assert plan.reason
+
+
+def test_unknown_income_plan_is_reachable_from_the_form():
+    plan = plan_installment(**inputs_from_slots({"amount": 43_000, "monthly_income": parse_field("monthly_income", "unknown")}))
+    assert plan.reason_id == "income_unknown" and plan.proposal_kind == "unknown"
+    assert "【每期金额】" in application_letter(plan, facts_for(plan), TODAY)
+
+
+@pytest.mark.parametrize("slot, value", [("amount", 0), ("amount", -5), ("amount", "unknown"), ("monthly_income", -1),
+                                         ("loan_type", "mortgage"), ("overdue_duration", 10**6), ("bank", "")])
+def test_parse_field_rejects_what_no_plan_can_use(slot, value):
     with pytest.raises(ValueError):
-        plan_from_facts(Facts(monthly_income=6000))
+        parse_field(slot, value)
+
 
 
 # ---- validators --------------------------------------------------------------------------
@@ -277,7 +310,7 @@ def test_letter_is_filled_in_cited_and_free_of_identifiers(args):
     assert "【请简要写明困难原因" in letter
     assert "【姓名】" in letter and "【身份证号后四位】" in letter
     assert "停止对本人的催收" in letter
-    assert cited_ok(letter) == ["《商业银行信用卡业务监督管理办法》第七十条"]
+    assert cited_ok(letter) == ["《商业银行信用卡业务监督管理办法》第七十条"]  # a card: the 个性化分期 rule
     no_identifiers(letter)
     bank = KB.bank_by_name(plan.bank).name if plan.bank else "【银行名称】"
     assert letter.count(bank) >= 1
@@ -345,6 +378,12 @@ def test_written_checklist_covers_what_must_be_in_writing():
         assert item in checklist, item
 
 
+def test_commitment_warning_cites_the_limitation_restart():
+    warning = commitment_warning()
+    assert "承诺书" in warning.text and "核对" in warning.text
+    assert [p.id for p in warning.provisions] == ["civil_code_195"]
+
+
 def test_agent_warning():
     warning = agent_warning()
     assert "停息挂账" in warning.text and "代理维权" in warning.text and "免费" in warning.text
@@ -354,7 +393,7 @@ def test_agent_warning():
 
 def test_every_planner_provision_exists():
     assert FLOWS.planner.basis_provision in KB.provisions
-    for pid in FLOWS.planner.agent_warning.provisions:
+    for pid in FLOWS.planner.agent_warning.provisions + FLOWS.planner.commitment_warning.provisions:
         assert pid in KB.provisions
 
 

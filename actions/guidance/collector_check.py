@@ -1,17 +1,24 @@
-"""Collector check: is the person at the door (or on the phone) legitimate, and lawful?
+"""Collector check: who is at the door (or on the phone), and is what they do lawful?
 
-Grading (legal_facts.md):
-- illegal_or_scam: impersonating police or a court (刑法279, 治安法62; police do not
-  collect civil debts, courts do not collect at the door), a demand to pay into a
-  personal account (scam pattern), threats (治安法50, 办法68), entering or refusing
-  to leave the home (刑法245, 治安法47), collecting from third parties (办法68,
-  个人信息保护法10, 民法典1038). These breach a law or a binding regulation.
-- doubtful: identity not shown or not known, no authorisation, a visit between
-  22:00 and 8:00 (2026 银行业协会 指引: self-regulation, not law).
-- legit_looking: none of the above and the ID was actually seen. Still verify.
-- A single visitor is only a soft note (the "≥2 collectors" rule has one source).
-The verify steps always name the bank's official number from contacts.yml, never
-a number the visitor gives.
+Two questions are kept apart (legal_facts.md §7, §9, §15):
+- Identity. A claim to be from a court or the police is not a scam by itself: courts
+  serve documents in person (民诉法第八十八条, 第八十九条 留置送达) and the police may
+  genuinely call after a bank reports suspected 恶意透支 (银行卡民事纠纷规定第三条). The
+  answer is to verify independently (12368 / 110) and, if genuine, to cooperate. A
+  demand to pay into a personal or "safe" account is the scam sign, whoever claims it.
+- Conduct. Saying "we will sue / report you to 征信" is lawful pressure. Threats to
+  safety and insults, entering without consent or refusing to leave (刑法245,
+  治安法47), and telling others about the debt or collecting from them (办法68,
+  个人信息保护法10, 民法典1038) are not. Asking a relative to pass on a message when the
+  debtor cannot be reached is allowed by the industry norms; a visitor the user let in
+  is not an intruder.
+
+Levels, from least to most serious: legit_looking, doubtful, verify_official,
+unlawful_conduct, likely_scam. The verify steps always name the bank's official
+number from contacts.yml, never a number the visitor gives.
+
+`ANSWERS` is the one definition of what each form question accepts: the form
+validator and `validate_collector_answers` both use it.
 """
 from __future__ import annotations
 
@@ -19,67 +26,83 @@ from dataclasses import dataclass, fields
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from actions.guidance.flows_kb import CLAIMS, LEVELS, Flows, hotline_text, load_flows, resolve
+from actions.guidance.flows_kb import RED_FLAG_LEVELS as FLAG_LEVEL  # noqa: N811 (the rule table)
 from actions.guidance.kb import KnowledgeBase, Provision, load_kb
 
-MAX_HEADCOUNT = 30
+MAX_HEADCOUNT = 50
 MAX_NEXT_STEPS = 6
+UNSURE = "unsure"
 
-# Red flag -> the level it raises the verdict to (None: a note that changes nothing).
-FLAG_LEVEL: Dict[str, Optional[str]] = {
-    "claims_police": "illegal_or_scam",
-    "claims_court": "illegal_or_scam",
-    "personal_account": "illegal_or_scam",
-    "threatened": "illegal_or_scam",
-    "entered_or_stayed": "illegal_or_scam",
-    "contacted_others": "illegal_or_scam",
-    "night_visit": "doubtful",
-    "no_id": "doubtful",
-    "no_authorisation": "doubtful",
-    "id_unchecked": "doubtful",
-    "identity_unknown": "doubtful",
-    "single_visitor": None,
+# Every value each question accepts ("unsure" is stored as unanswered, i.e. None).
+ANSWERS: Dict[str, Tuple[str, ...]] = {
+    "collector_claims_to_be": CLAIMS,
+    "collector_showed_id": ("yes", "no", UNSURE),
+    "collector_showed_authorisation": ("yes", "no", UNSURE),
+    "visit_at_night": ("yes", "no", UNSURE),
+    "collector_threat_kind": ("safety_or_insult", "lawful_pressure", "none", UNSURE),
+    "collector_entry": ("none", "invited", "forced", "refused_to_leave", UNSURE),
+    "collector_third_party": ("none", "located_me", "disclosed", UNSURE),
+    "collector_demanded_personal_account": ("yes", "no", UNSURE),
 }
+YES_NO_FIELDS = tuple(name for name, values in ANSWERS.items() if values == ("yes", "no", UNSURE))
+CHOICE_FIELDS = ("collector_threat_kind", "collector_entry", "collector_third_party")
 
-BOOL_FIELDS = (
-    "collector_showed_id",
-    "collector_showed_authorisation",
-    "visit_at_night",
-    "collector_threatened",
-    "collector_entered_or_stayed",
-    "collector_contacted_others",
-    "collector_demanded_personal_account",
-)
+OFFICIALS = ("police", "court")
 
 
 @dataclass(frozen=True)
 class CollectorAnswers:
-    """The form's answers; field names are the Rasa slot names. None = not answered."""
+    """The form's answers; field names are the Rasa slot names. None = not answered / unsure."""
 
     collector_claims_to_be: str = "unknown"
     collector_showed_id: Optional[bool] = None
     collector_showed_authorisation: Optional[bool] = None
     collector_headcount: Optional[int] = None
     visit_at_night: Optional[bool] = None  # True: between 22:00 and 8:00
-    collector_threatened: Optional[bool] = None
-    collector_entered_or_stayed: Optional[bool] = None  # entered the home or refused to leave
-    collector_contacted_others: Optional[bool] = None
+    collector_threat_kind: Optional[str] = None  # safety_or_insult / lawful_pressure / none
+    collector_entry: Optional[str] = None  # none / invited / forced / refused_to_leave
+    collector_third_party: Optional[str] = None  # none / located_me / disclosed
     collector_demanded_personal_account: Optional[bool] = None
     bank: Optional[str] = None  # canonical bank name
 
     @classmethod
     def from_slots(cls, slots: Mapping[str, Any]) -> "CollectorAnswers":
-        """Build from slot values (missing slots = unanswered); validated."""
+        """Build from slot values as the form stores them ("yes"/"no"/"unsure", choice codes,
+        the headcount as text); missing slots are unanswered. Raises ValueError on junk."""
         names = {f.name for f in fields(cls)}
-        values = {k: v for k, v in slots.items() if k in names}
-        if values.get("collector_claims_to_be") is None:
-            values.pop("collector_claims_to_be", None)
-        bank = values.get("bank")
-        if isinstance(bank, (list, tuple)):
-            values["bank"] = bank[0] if bank else None  # a list slot filled by several mentions
-        headcount = values.get("collector_headcount")
-        if isinstance(headcount, float) and headcount.is_integer():
-            values["collector_headcount"] = int(headcount)  # Rasa float slots
+        values: Dict[str, Any] = {}
+        for name, raw in slots.items():
+            if name not in names or raw is None:
+                continue
+            if name in YES_NO_FIELDS:
+                values[name] = parse_answer(name, raw)
+                values[name] = {"yes": True, "no": False}.get(values[name]) if values[name] else None
+            elif name in CHOICE_FIELDS:
+                choice = parse_answer(name, raw)
+                values[name] = None if choice in (None, UNSURE) else choice
+            elif name == "collector_headcount":
+                values[name] = parse_headcount_value(raw)
+            elif name == "bank":
+                values[name] = raw[0] if isinstance(raw, (list, tuple)) and raw else (raw or None)
+            else:
+                values[name] = raw
         return validate_collector_answers(cls(**values))
+
+
+def parse_answer(name: str, value: Any) -> Optional[str]:
+    """A stored answer if it is one the question accepts, else None."""
+    return value if isinstance(value, str) and value in ANSWERS[name] else None
+
+
+def parse_headcount_value(value: Any) -> Optional[int]:
+    """1..MAX_HEADCOUNT from an int, float or digit string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return value if isinstance(value, int) and 1 <= value <= MAX_HEADCOUNT else None
 
 
 @dataclass(frozen=True)
@@ -102,38 +125,47 @@ def validate_collector_answers(answers: CollectorAnswers) -> CollectorAnswers:
     """Raise ValueError for values no slot can hold; return the answers unchanged."""
     if answers.collector_claims_to_be not in CLAIMS:
         raise ValueError(f"collector_claims_to_be must be one of {CLAIMS}, got {answers.collector_claims_to_be!r}")
-    for name in BOOL_FIELDS:
+    for name in YES_NO_FIELDS:
         value = getattr(answers, name)
         if value is not None and not isinstance(value, bool):
             raise ValueError(f"{name} must be True, False or None, got {value!r}")
+    for name in CHOICE_FIELDS:
+        value = getattr(answers, name)
+        if value is not None and (value == UNSURE or value not in ANSWERS[name]):
+            raise ValueError(f"{name} must be one of {ANSWERS[name][:-1]} or None, got {value!r}")
     headcount = answers.collector_headcount
-    if headcount is not None:
-        if isinstance(headcount, bool) or not isinstance(headcount, int) or not 1 <= headcount <= MAX_HEADCOUNT:
-            raise ValueError(f"collector_headcount must be 1..{MAX_HEADCOUNT} or None, got {headcount!r}")
+    if headcount is not None and parse_headcount_value(headcount) != headcount:
+        raise ValueError(f"collector_headcount must be 1..{MAX_HEADCOUNT} or None, got {headcount!r}")
     if answers.bank is not None and (not isinstance(answers.bank, str) or not answers.bank.strip()):
         raise ValueError(f"bank must be a non-empty name or None, got {answers.bank!r}")
     return answers
 
 
 def red_flag_ids(answers: CollectorAnswers) -> Tuple[str, ...]:
-    """Which red flags the answers raise, most serious first."""
+    """Which red flags and notes the answers raise, most serious first."""
     a = answers
     claims = a.collector_claims_to_be
-    impersonation = claims in ("police", "court")
+    official = claims in OFFICIALS
+    money = a.collector_demanded_personal_account is True
     checks = [
-        ("claims_police", claims == "police"),
-        ("claims_court", claims == "court"),
-        ("personal_account", a.collector_demanded_personal_account is True),
-        ("threatened", a.collector_threatened is True),
-        ("entered_or_stayed", a.collector_entered_or_stayed is True),
-        ("contacted_others", a.collector_contacted_others is True),
+        ("official_money", official and money),
+        ("personal_account", money and not official),
+        ("safety_threat", a.collector_threat_kind == "safety_or_insult"),
+        ("forced_entry", a.collector_entry == "forced"),
+        ("refused_to_leave", a.collector_entry == "refused_to_leave"),
+        ("disclosed_to_others", a.collector_third_party == "disclosed"),
+        ("claims_court", claims == "court" and not money),  # with money, official_money says it all
+        ("claims_police", claims == "police" and not money),
         ("night_visit", a.visit_at_night is True),
         ("identity_unknown", claims == "unknown"),
         ("no_id", a.collector_showed_id is False),
-        ("id_unchecked", a.collector_showed_id is None and not impersonation),
+        ("id_unchecked", a.collector_showed_id is None and not official),
         # A bank's own staff carry a work card; an agency needs the bank's mandate.
         ("no_authorisation", a.collector_showed_authorisation is False
          or (claims == "agency" and a.collector_showed_authorisation is None)),
+        ("lawful_pressure", a.collector_threat_kind == "lawful_pressure"),
+        ("invited_entry", a.collector_entry == "invited"),
+        ("located_via_others", a.collector_third_party == "located_me"),
         ("single_visitor", a.collector_headcount == 1),
     ]
     return tuple(flag for flag, raised in checks if raised)
@@ -154,7 +186,7 @@ def assess_collector(
     kb: Optional[KnowledgeBase] = None,
     flows: Optional[Flows] = None,
 ) -> Verdict:
-    """Grade the collector and say how to verify them and what to do next."""
+    """Grade the visitor and their conduct, and say how to verify them and what to do next."""
     validate_collector_answers(answers)
     kb = kb or load_kb()
     flows = flows or load_flows()
@@ -168,7 +200,7 @@ def assess_collector(
     )
 
     verify = list(texts.verify_steps["always"])
-    if answers.collector_claims_to_be in ("police", "court"):
+    if answers.collector_claims_to_be in OFFICIALS:
         verify += texts.verify_steps[answers.collector_claims_to_be]
 
     steps = list(texts.next_steps[level])

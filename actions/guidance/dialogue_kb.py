@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, Mapping, Tuple
 
 import yaml
 
@@ -22,6 +22,11 @@ class Dialogue:
     explanations: Dict[str, str]
     messages: Dict[str, str]
     buttons: Dict[str, str]
+    documents: Dict[str, str]  # document kind -> its title (also the download file name)
+    confirm_slots: Dict[str, str]  # slot -> "欠款约{value}"
+    confirm_values: Dict[str, Dict[str, str]]  # slot -> stored value -> phrase
+    flow_names: Dict[str, str]  # form -> how the welcome-back line names it
+    confirm_joiner: str = "；"
 
 
 def _check_buttons(buttons: Any, where: str) -> Tuple[Mapping[str, str], ...]:
@@ -34,7 +39,7 @@ def _check_buttons(buttons: Any, where: str) -> Tuple[Mapping[str, str], ...]:
 
 
 def build_dialogue(raw: Mapping[str, Any]) -> Dialogue:
-    for key in ("questions", "explanations", "messages", "buttons"):
+    for key in ("questions", "explanations", "messages", "buttons", "documents"):
         if not isinstance(raw.get(key), dict) or not raw[key]:
             raise KnowledgeBaseError(f"dialogue.yml: '{key}' must be a non-empty mapping")
     questions = {}
@@ -47,6 +52,14 @@ def build_dialogue(raw: Mapping[str, Any]) -> Dialogue:
         explanations={k: str(v) for k, v in raw["explanations"].items()},
         messages={k: str(v) for k, v in raw["messages"].items()},
         buttons={k: str(v) for k, v in raw["buttons"].items()},
+        documents={k: str(v) for k, v in raw["documents"].items()},
+        confirm_slots={k: str(v) for k, v in (raw.get("confirm") or {}).get("slots", {}).items()},
+        confirm_values={
+            slot: {str(value): str(text) for value, text in values.items()}
+            for slot, values in (raw.get("confirm") or {}).get("values", {}).items()
+        },
+        flow_names={k: str(v) for k, v in (raw.get("flow_names") or {}).items()},
+        confirm_joiner=str((raw.get("confirm") or {}).get("joiner", "；")),
     )
 
 
@@ -55,6 +68,3 @@ def load_dialogue() -> Dialogue:
     with (KNOWLEDGE_DIR / "dialogue.yml").open(encoding="utf-8") as handle:
         return build_dialogue(yaml.safe_load(handle) or {})
 
-
-def question_slots() -> List[str]:
-    return list(load_dialogue().questions)

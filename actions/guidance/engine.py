@@ -35,29 +35,30 @@ def _numeric_ok(value: Optional[int], test: Mapping[str, Any]) -> bool:
     return all(checks[op] for op in test)
 
 
+def _test_ok(value: Any, test: Any) -> bool:
+    if test == "any":
+        return bool(value) or value == 0
+    if isinstance(test, list):
+        values = value if isinstance(value, tuple) else (value,)
+        if not values:  # an empty tuple fact is unknown
+            values = (None,)
+        return any(v in test for v in values)
+    return _numeric_ok(value, test)
+
+
 def matches(when: Mapping[str, Any], facts: Facts) -> bool:
-    """A variant applies when every fact it names passes its test."""
-    for fact, test in when.items():
-        value = facts.get(fact)
-        if test == "any":
-            ok = bool(value) or value == 0
-        elif isinstance(test, list):
-            values = value if isinstance(value, tuple) else (value,)
-            ok = any(v in test for v in values if v is not None)
-        else:
-            ok = _numeric_ok(value, test)
-        if not ok:
-            return False
-    return True
+    """A variant applies when every fact it names passes its test (a list may hold null: unknown)."""
+    return all(_test_ok(facts.get(fact), test) for fact, test in when.items())
 
 
 def template_values(facts: Facts, kb: KnowledgeBase) -> Dict[str, Any]:
     bank = kb.bank_by_name(facts.bank) if facts.bank else None
     values: Dict[str, Any] = {
         "bank": facts.bank or "",
-        "hotline": (bank.card_hotline or bank.hotline) if bank else "",
+        "hotline": (bank.official_number or bank.hotline) if bank else "",
         "amount": facts.amount if facts.amount is not None else "",
-        "amount_wan": _wan(facts.amount),
+        "amount_wan": wan_text(facts.amount),
+        "amount_parts": "、".join(wan_text(part) for part in facts.amount_parts),
         "monthly_income": facts.monthly_income if facts.monthly_income is not None else "",
         "monthly_expense": facts.monthly_expense if facts.monthly_expense is not None else "",
         "overdue_days": facts.overdue_duration if facts.overdue_duration is not None else "",
@@ -67,7 +68,7 @@ def template_values(facts: Facts, kb: KnowledgeBase) -> Dict[str, Any]:
     return values
 
 
-def _wan(amount: Optional[int]) -> str:
+def wan_text(amount: Optional[int]) -> str:
     if amount is None:
         return ""
     if amount >= 10000:
@@ -81,24 +82,22 @@ def _dedupe(items: Iterable[Any]) -> List[Any]:
 
 
 def _merge_steps(base: Tuple[str, ...], matched: List[Variant]) -> List[str]:
-    """Variant steps go first, or in place of the base step they replace."""
+    """Variant steps go first, or in place of the base steps they replace (earlier variants win)."""
     front: List[str] = []
-    slots: Dict[int, List[str]] = {}
+    replaced: Dict[int, str] = {}
     for variant in matched:
         if variant.replaces:
-            slots.setdefault(variant.replaces, []).extend(variant.steps)
+            for number, step in zip(variant.replaces, variant.steps):
+                replaced.setdefault(number, step)
         else:
             front.extend(variant.steps)
-    merged = list(front)
-    for number, step in enumerate(base, 1):
-        merged.extend(slots.get(number, [step]))
-    return merged
+    return front + [replaced.get(number, step) for number, step in enumerate(base, 1)]
 
 
 def _known_bank(facts: Facts, kb: KnowledgeBase) -> Facts:
     """Drop a bank the KB has no hotline for, so hotline variants never render blank."""
     if facts.bank and kb.bank_by_name(facts.bank) is None:
-        return Facts(**{**facts.__dict__, "bank": None})
+        return facts.replace(bank=None)
     return facts
 
 
@@ -108,14 +107,40 @@ BANK_HELP_ID = "bank_official"
 def _tailored_help(channel: HelpChannel, facts: Facts, kb: KnowledgeBase) -> HelpChannel:
     """The generic "bank's official line" becomes the named bank's number when we know it."""
     bank = kb.bank_by_name(facts.bank) if facts.bank else None
-    if channel.id != BANK_HELP_ID or bank is None or not any(c.isdigit() for c in bank.card_hotline or bank.hotline):
+    if channel.id != BANK_HELP_ID or bank is None or bank.official_number is None:
         return channel
     name = kb.labels["bank_help"].format(bank=bank.name)
-    return HelpChannel(channel.id, name, bank.card_hotline or bank.hotline, channel.scope)
+    return HelpChannel(channel.id, name, bank.official_number, channel.scope)
+
+
+EMERGENCY_INTENT = "emergency_now"
+OUTSIDE_VARIANT = "outside_mainland"
+
+
+def _outside_mainland(intent: str, facts: Facts, kb: KnowledgeBase) -> Advice:
+    """Debt in Taiwan or Hong Kong: say the legal content is mainland-only, keep what holds anywhere."""
+    outside = kb.outside
+    assert outside is not None and facts.jurisdiction is not None
+    place = outside.places[facts.jurisdiction]
+    emergency = intent == EMERGENCY_INTENT
+    answer = (outside.emergency_answer if emergency else outside.answer).format(place=place)
+    steps = outside.emergency_steps if emergency else outside.steps
+    return Advice(
+        intent=intent,
+        answer=answer,
+        notes=(),
+        steps=tuple(s.format(place=place) for s in steps),
+        provisions=(),
+        help=kb.local_help.get(facts.jurisdiction, ()),
+        variants=(OUTSIDE_VARIANT,),
+        offer=None,
+    )
 
 
 def advise(intent: str, facts: Facts, kb: Optional[KnowledgeBase] = None) -> Advice:
     kb = kb or load_kb()
+    if facts.outside_mainland and kb.outside is not None:
+        return _outside_mainland(intent, facts, kb)
     guidance = kb.guidance[intent]
     facts = _known_bank(facts, kb)
     matched = [v for v in guidance.variants if matches(v.when, facts)]
@@ -124,7 +149,11 @@ def advise(intent: str, facts: Facts, kb: Optional[KnowledgeBase] = None) -> Adv
     answer = next((v.answer for v in matched if v.answer), guidance.answer)
     notes = [v.note for v in matched if v.note][:MAX_NOTES]
     steps = _dedupe(_merge_steps(guidance.steps, matched))[:MAX_STEPS]
-    provision_ids = _dedupe([p for v in matched for p in v.provisions] + list(guidance.provisions))
+    dropped = {p for v in matched for p in v.drop_provisions}
+    provision_ids = [p for p in _dedupe([p for v in matched for p in v.provisions] + list(guidance.provisions))
+                     if p not in dropped]
+    if not facts.card_rules_apply:  # a loan, not a card: card-only rules do not hold
+        provision_ids = [p for p in provision_ids if not kb.provisions[p].card_only]
     help_ids = _dedupe(list(guidance.help) + [h for v in matched for h in v.help])
 
     return Advice(

@@ -1,8 +1,43 @@
-"""What the user has told us, normalised: the input of every guidance rule."""
+"""What the user has told us, normalised: the input of every guidance rule.
+
+The `Facts` dataclass is the one definition of the facts: the knowledge base's
+`when` conditions, the tracker slots that remember them and the case summary are
+all derived from its fields (see `FACT_KINDS`).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional, Tuple
+from dataclasses import dataclass, fields
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+
+# Canonical values of the categorical facts (codes; their Chinese labels live in the KB).
+LOAN_TYPES = ("credit_card", "bank_loan", "online_lending", "private_loan", "illegal_loan")
+JURISDICTIONS = ("mainland", "taiwan", "hong_kong")
+COURT_STAGES = ("sued", "judgment")  # judgment: a judgment is out (enforcement, 失信, 限高 included)
+CAN_PAY = ("yes", "no")
+ALERTS = ("live_danger", "fake_authority")  # set by the NLU safety components, for this message only
+# Canonical values of the `relation` and `behavior` entities (the extractor's pattern ids).
+RELATIONS = (
+    "父母", "配偶", "子女", "兄弟姐妹", "亲戚", "朋友", "同事", "单位", "领导", "邻居",
+    "通讯录", "紧急联系人", "物业", "村委会",
+)
+BEHAVIORS = (
+    "威胁", "辱骂", "频繁来电", "爆通讯录", "泼油漆", "堵门", "砸门", "闯入", "拒不离开", "门外不走",
+    "冒充警察", "冒充法院", "不出示证件", "跟踪", "殴打", "限制自由", "损坏财物", "拿走财物", "张贴",
+    "深夜催收", "上门", "索要额外费用", "转账私人账户", "曝光隐私",
+)
+MAINLAND = "mainland"
+
+# kind of each fact: how `when` tests it and how it is read from slots
+TEXT, NUMBER, TEXTS, NUMBERS = "text", "number", "texts", "numbers"
+_CHOICES: Dict[str, Tuple[str, ...]] = {
+    "loan_type": LOAN_TYPES,
+    "jurisdiction": JURISDICTIONS,
+    "court_stage": COURT_STAGES,
+    "can_pay": CAN_PAY,
+    "alerts": ALERTS,
+    "relation": RELATIONS,
+    "behavior": BEHAVIORS,
+}
 
 
 def _as_int(value: Any) -> Optional[int]:
@@ -10,7 +45,7 @@ def _as_int(value: Any) -> Optional[int]:
         return None
     try:
         number = int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return number if number >= 0 else None
 
@@ -25,30 +60,85 @@ def _as_tuple(value: Any) -> Tuple[str, ...]:
     return (str(value),)
 
 
+def _as_ints(value: Any) -> Tuple[int, ...]:
+    items = value if isinstance(value, (list, tuple)) else ()
+    numbers = tuple(n for n in (_as_int(v) for v in items) if n is not None)
+    return numbers
+
+
+def _as_text(value: Any) -> Optional[str]:
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return str(value) if value not in (None, "", "unknown") else None
+
+
 @dataclass(frozen=True)
 class Facts:
-    bank: Optional[str] = None
-    amount: Optional[int] = None
+    bank: Optional[str] = None  # the lender the question is about (canonical name)
+    banks: Tuple[str, ...] = ()  # every lender mentioned, when several
+    amount: Optional[int] = None  # total owed, yuan (the sum when several debts were given)
+    amount_parts: Tuple[int, ...] = ()  # the separate debts that were summed into `amount`
     monthly_income: Optional[int] = None
     monthly_expense: Optional[int] = None
     overdue_duration: Optional[int] = None  # days
     relation: Tuple[str, ...] = ()
     behavior: Tuple[str, ...] = ()
+    loan_type: Optional[str] = None
+    jurisdiction: Optional[str] = None  # None or "mainland": mainland China
+    court_stage: Optional[str] = None
+    can_pay: Optional[str] = None
+    alerts: Tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "Facts":
-        bank = values.get("bank")
-        if isinstance(bank, (list, tuple)):
-            bank = bank[0] if bank else None
-        return cls(
-            bank=str(bank) if bank else None,
-            amount=_as_int(values.get("amount")),
-            monthly_income=_as_int(values.get("monthly_income")),
-            monthly_expense=_as_int(values.get("monthly_expense")),
-            overdue_duration=_as_int(values.get("overdue_duration")),
-            relation=_as_tuple(values.get("relation")),
-            behavior=_as_tuple(values.get("behavior")),
-        )
+        """Facts from slot-like values; junk and unknown codes are dropped, never raised."""
+        out: Dict[str, Any] = {}
+        for name, kind in FACT_KINDS.items():
+            raw = values.get(name)
+            if kind == NUMBER:
+                out[name] = _as_int(raw)
+            elif kind == NUMBERS:
+                out[name] = _as_ints(raw)
+            elif kind == TEXTS:
+                items = _as_tuple(raw)
+                allowed = _CHOICES.get(name)
+                out[name] = tuple(v for v in items if allowed is None or v in allowed)
+            else:
+                text = _as_text(raw)
+                allowed = _CHOICES.get(name)
+                out[name] = text if allowed is None or text in allowed else None
+        return cls(**out)
 
     def get(self, name: str) -> Any:
         return getattr(self, name)
+
+    def replace(self, **changes: Any) -> "Facts":
+        return Facts(**{**self.__dict__, **changes})
+
+    @property
+    def outside_mainland(self) -> bool:
+        return self.jurisdiction not in (None, MAINLAND)
+
+    @property
+    def card_rules_apply(self) -> bool:
+        """Credit-card law (恶意透支, 个性化分期 第七十条) applies: a card, or nothing says otherwise."""
+        return self.loan_type in (None, "credit_card")
+
+
+def _kind(annotation: str) -> str:
+    if annotation.startswith("Tuple[int"):
+        return NUMBERS
+    if annotation.startswith("Tuple"):
+        return TEXTS
+    if "int" in annotation:
+        return NUMBER
+    return TEXT
+
+
+FACT_KINDS: Dict[str, str] = {f.name: _kind(str(f.type)) for f in fields(Facts)}
+NUMERIC_FACTS = frozenset(name for name, kind in FACT_KINDS.items() if kind == NUMBER)
+
+
+def choices(fact: str) -> Optional[Tuple[str, ...]]:
+    """The canonical values a categorical fact may take (None: free text such as a bank name)."""
+    return _CHOICES.get(fact)

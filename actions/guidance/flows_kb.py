@@ -15,6 +15,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 import yaml
 
+from actions.guidance.facts import BEHAVIORS, RELATIONS
 from actions.guidance.kb import KNOWLEDGE_DIR, KnowledgeBase, Provision
 
 FLOWS_FILE = "flows.yml"
@@ -22,21 +23,28 @@ FLOWS_FILE = "flows.yml"
 # ---- canonical values (the contract with NLU, slots and forms) -------------------
 
 CLAIMS = ("bank", "agency", "police", "court", "unknown")
-LEVELS = ("legit_looking", "doubtful", "illegal_or_scam")
-RED_FLAGS = (
-    "claims_police",
-    "claims_court",
-    "personal_account",
-    "threatened",
-    "entered_or_stayed",
-    "contacted_others",
-    "night_visit",
-    "no_id",
-    "no_authorisation",
-    "id_unchecked",
-    "identity_unknown",
-    "single_visitor",
-)
+LEVELS = ("legit_looking", "doubtful", "verify_official", "unlawful_conduct", "likely_scam")  # least serious first
+# Red flag (or note) of the collector check -> the level it raises the verdict to (None: a note only).
+RED_FLAG_LEVELS: Dict[str, Optional[str]] = {
+    "official_money": "likely_scam",
+    "personal_account": "likely_scam",
+    "safety_threat": "unlawful_conduct",
+    "forced_entry": "unlawful_conduct",
+    "refused_to_leave": "unlawful_conduct",
+    "disclosed_to_others": "unlawful_conduct",
+    "claims_court": "verify_official",
+    "claims_police": "verify_official",
+    "night_visit": "doubtful",
+    "identity_unknown": "doubtful",
+    "no_id": "doubtful",
+    "id_unchecked": "doubtful",
+    "no_authorisation": "doubtful",
+    "lawful_pressure": None,
+    "invited_entry": None,
+    "located_via_others": None,
+    "single_visitor": None,
+}
+RED_FLAGS = tuple(RED_FLAG_LEVELS)
 PLAN_REASONS = (
     "fits_min_period",
     "fits",
@@ -46,18 +54,13 @@ PLAN_REASONS = (
     "too_little_disposable",
     "income_unknown",
 )
-PLAN_NOTES = ("interest_not_included", "negotiated_basis", "expense_assumed", "overdue_unknown", "large_amount", "short_plan")
+PLAN_NOTES = (
+    "interest_not_included", "negotiated_basis", "loan_basis", "expense_assumed", "overdue_unknown",
+    "criminal_threshold", "short_plan",
+)
+HOLDER_KINDS = ("credit_card", "loan")  # the letter and script speak to a card issuer or to a lender
 PROPOSALS = ("plan", "stretch", "none", "unknown")
 OVERDUE_FORMS = ("known", "zero", "unknown")
-BEHAVIORS = (
-    "威胁", "辱骂", "频繁来电", "爆通讯录", "泼油漆", "堵门", "砸门", "闯入", "拒不离开",
-    "冒充警察", "冒充法院", "不出示证件", "跟踪", "殴打", "限制自由", "损坏财物", "张贴",
-    "深夜催收", "上门", "索要额外费用", "转账私人账户", "曝光隐私",
-)
-RELATIONS = (
-    "父母", "配偶", "子女", "兄弟姐妹", "亲戚", "朋友", "同事", "单位", "领导", "邻居",
-    "通讯录", "紧急联系人", "物业", "村委会",
-)
 EVIDENCE = ("录音", "录像", "截图", "通话记录", "证人", "没有")
 INCIDENT_STEP_KEYS = ("urgent", "always", "no_evidence", "impersonation", "payment", "contacted", "spouse", "privacy")
 
@@ -71,15 +74,19 @@ _FIELDS: Dict[str, FrozenSet[str]] = {
     "hotline_known": frozenset({"bank", "number"}),
     "collector_step": frozenset({"hotline"}),
     "plan": _PLAN_VALUES,
-    "letter": frozenset({"bank", "amount", "overdue_sentence", "income", "expense", "proposal", "basis", "today"}),
+    "letter": frozenset({"bank", "amount", "overdue_sentence", "income", "expense", "proposal", "holder",
+                         "basis_sentence", "today"}),
+    "basis_sentence": frozenset({"basis"}),
+    "holder": frozenset({"bank"}),
     "overdue": frozenset({"overdue"}),
-    "phone": frozenset({"bank", "amount", "proposal"}),
+    "phone": frozenset({"holder", "amount", "proposal"}),
     "summary": frozenset({"today", "when", "bank", "events", "contacted", "evidence"}),
     "complaint": frozenset({"reminder", "today", "when", "bank", "facts", "contacted", "assessment", "evidence"}),
     "event_line": frozenset({"number", "fact"}),
     "contacted_line": frozenset({"relations"}),
     "assessment": frozenset({"assessment"}),
     "citations": frozenset({"citations"}),
+    "condition": frozenset({"condition"}),
     "format_number": frozenset({"n"}),
     "format_date": frozenset({"year", "month", "day"}),
 }
@@ -128,32 +135,54 @@ class PlannerFlow:
     next_steps: Dict[str, Tuple[str, ...]]  # feasible / infeasible
     letter: str
     letter_proposal: Dict[str, str]
+    letter_holder: Dict[str, str]
+    letter_basis: Dict[str, str]
     overdue_sentence: Dict[str, str]
     placeholder_income: str
     placeholder_expense: str
     phone_script: str
     phone_proposal: Dict[str, str]
+    phone_holder: Dict[str, str]
     checklist: Tuple[str, ...]
     agent_warning: CitedText
+    commitment_warning: CitedText
+
+
+@dataclass(frozen=True)
+class BreachRule:
+    """Provisions a behaviour may breach; with a condition, only when that condition holds."""
+
+    provisions: Tuple[str, ...]
+    condition: Optional[str] = None  # shown as "这要看：…"
+    met_by: Tuple[str, ...] = ()  # reported behaviours that make the condition true
+
+    def holds(self, behaviors: Iterable[str]) -> bool:
+        return self.condition is None or any(b in self.met_by for b in behaviors)
 
 
 @dataclass(frozen=True)
 class BehaviorSpec:
     fact: str
-    provisions: Tuple[str, ...]
+    mappings: Tuple[BreachRule, ...]
     urgent: bool
+
+    @property
+    def provisions(self) -> Tuple[str, ...]:
+        """Every provision any of its mappings names."""
+        return tuple(dict.fromkeys(p for m in self.mappings for p in m.provisions))
 
 
 @dataclass(frozen=True)
 class IncidentFlow:
     behaviors: Dict[str, BehaviorSpec]
-    relation_provisions: Tuple[str, ...]
+    relation_rules: Tuple[BreachRule, ...]  # what contacting the user's relations may breach
     evidence_labels: Dict[str, str]
     placeholder_when: str
     breach_law: str
     breach_soft: str
     breach_joiner: str
     assessment_none: str
+    breach_condition: str
     event_line: str
     contacted_line: str
     line_assessment: str
@@ -176,8 +205,9 @@ class Flows:
         ids = [pid for flag in self.collector.red_flags.values() for pid in flag.provisions]
         ids.append(self.planner.basis_provision)
         ids.extend(self.planner.agent_warning.provisions)
+        ids.extend(self.planner.commitment_warning.provisions)
         ids.extend(pid for spec in self.incident.behaviors.values() for pid in spec.provisions)
-        ids.extend(self.incident.relation_provisions)
+        ids.extend(pid for rule in self.incident.relation_rules for pid in rule.provisions)
         return tuple(dict.fromkeys(ids))
 
 
@@ -296,6 +326,16 @@ def _collector(data: Mapping[str, Any]) -> CollectorFlow:
     )
 
 
+def _basis_sentences(letter: Mapping[str, Any], where: str) -> Dict[str, str]:
+    """The sentence citing 第七十条 for cards; loans have no such rule, so theirs is empty."""
+    section = _section(letter, "basis_sentence", where)
+    _exact_keys(section, HOLDER_KINDS, f"{where}.basis_sentence")
+    card = _text(section, "credit_card", f"{where}.basis_sentence", "basis_sentence")
+    if section.get("loan") != "":
+        raise FlowsError(f"{where}.basis_sentence.loan: must be empty (no legal basis for loans)")
+    return {"credit_card": card, "loan": ""}
+
+
 def _planner(data: Mapping[str, Any]) -> PlannerFlow:
     where = "planner"
     section = _section(data, where, "flows.yml")
@@ -311,23 +351,47 @@ def _planner(data: Mapping[str, Any]) -> PlannerFlow:
         next_steps=_steps_map(section, "next_steps", ("feasible", "infeasible"), where, "plan"),
         letter=_text(letter, "template", f"{where}.letter", "letter"),
         letter_proposal=_text_map(letter, "proposal", PROPOSALS, f"{where}.letter", "plan"),
+        letter_holder=_text_map(letter, "holder", HOLDER_KINDS, f"{where}.letter"),
+        letter_basis=_basis_sentences(letter, f"{where}.letter"),
         overdue_sentence=_text_map(letter, "overdue_sentence", OVERDUE_FORMS, f"{where}.letter", "overdue"),
         placeholder_income=_text(letter, "placeholder_income", f"{where}.letter"),
         placeholder_expense=_text(letter, "placeholder_expense", f"{where}.letter"),
         phone_script=_text(phone, "template", f"{where}.phone_script", "phone"),
         phone_proposal=_text_map(phone, "proposal", PROPOSALS, f"{where}.phone_script", "plan"),
+        phone_holder=_text_map(phone, "holder", HOLDER_KINDS, f"{where}.phone_script", "holder"),
         checklist=_texts(section, "checklist", where),
         agent_warning=_cited(section.get("agent_warning"), f"{where}.agent_warning"),
+        commitment_warning=_cited(section.get("commitment_warning"), f"{where}.commitment_warning"),
     )
+
+
+def _mapping(entry: Any, where: str) -> BreachRule:
+    if not isinstance(entry, dict) or not entry.get("provisions"):
+        raise FlowsError(f"{where}: a mapping needs provisions")
+    _exact_keys(entry, ("provisions", "condition", "met_by"), where, subset=True)
+    condition = _text(entry, "condition", where) if "condition" in entry else None
+    met_by = _ids(entry.get("met_by"), f"{where}.met_by")
+    unknown = [b for b in met_by if b not in BEHAVIORS]
+    if unknown or (met_by and condition is None):
+        raise FlowsError(f"{where}.met_by: needs a condition and known behaviours, got {list(met_by)}")
+    return BreachRule(_ids(entry["provisions"], f"{where}.provisions"), condition, met_by)
 
 
 def _behavior(entry: Any, where: str) -> BehaviorSpec:
     if not isinstance(entry, dict):
         raise FlowsError(f"{where}: must be a mapping")
+    _exact_keys(entry, ("fact", "mappings", "urgent"), where, subset=True)
     urgent = entry.get("urgent", False)
     if not isinstance(urgent, bool):
         raise FlowsError(f"{where}.urgent: must be true or false")
-    return BehaviorSpec(_text(entry, "fact", where), _ids(entry.get("provisions"), f"{where}.provisions"), urgent)
+    mappings = entry.get("mappings")
+    if not isinstance(mappings, list):
+        raise FlowsError(f"{where}.mappings: must be a list (may be empty)")
+    return BehaviorSpec(
+        _text(entry, "fact", where),
+        tuple(_mapping(m, f"{where}.mappings[{i}]") for i, m in enumerate(mappings)),
+        urgent,
+    )
 
 
 def _incident(data: Mapping[str, Any]) -> IncidentFlow:
@@ -340,13 +404,16 @@ def _incident(data: Mapping[str, Any]) -> IncidentFlow:
     templates = _section(section, "templates", where)
     return IncidentFlow(
         behaviors={b: _behavior(behaviors[b], f"{where}.behaviors.{b}") for b in BEHAVIORS},
-        relation_provisions=_ids(relations.get("provisions"), f"{where}.relations.provisions"),
+        relation_rules=tuple(
+            _mapping(m, f"{where}.relations.mappings[{i}]") for i, m in enumerate(relations.get("mappings") or [])
+        ),
         evidence_labels=_text_map(section, "evidence_labels", EVIDENCE, where),
         placeholder_when=_text(section, "placeholder_when", where),
         breach_law=_text(breach, "law", f"{where}.breach", "citations"),
         breach_soft=_text(breach, "soft", f"{where}.breach", "citations"),
         breach_joiner=_text(breach, "joiner", f"{where}.breach"),
         assessment_none=_text(breach, "none", f"{where}.breach"),
+        breach_condition=_text(breach, "condition", f"{where}.breach", "condition"),
         event_line=_text(templates, "event_line", f"{where}.templates", "event_line"),
         contacted_line=_text(templates, "contacted_line", f"{where}.templates", "contacted_line"),
         line_assessment=_text(templates, "line_assessment", f"{where}.templates", "assessment"),
@@ -400,8 +467,6 @@ def load_flows() -> Flows:
 
 # ---- small shared formatters (numbers, dates, hotline) ------------------------------
 
-_DIGIT = re.compile(r"\d")
-
 
 def format_amount(amount: int, formats: Formats) -> str:
     return formats.amount.format(n=f"{amount:,}")
@@ -412,20 +477,9 @@ def format_date(day, formats: Formats) -> str:
 
 
 def official_hotline(bank: Optional[str], kb: KnowledgeBase) -> Optional[str]:
-    """The bank's official number from contacts.yml (card line first), or None.
-
-    Entries that only say where to look (no digits) count as unknown, so the
-    caller falls back to "the number on the back of the card".
-    """
-    if not bank:
-        return None
-    entry = kb.bank_by_name(bank)
-    if entry is None:
-        return None
-    for number in (entry.card_hotline, entry.hotline):
-        if number and _DIGIT.search(number):
-            return number
-    return None
+    """The bank's official number from contacts.yml (Bank.official_number), or None."""
+    entry = kb.bank_by_name(bank) if bank else None
+    return entry.official_number if entry else None
 
 
 def hotline_text(bank: Optional[str], kb: KnowledgeBase, formats: Formats) -> str:

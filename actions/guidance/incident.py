@@ -4,7 +4,10 @@ complaint drafts (to the bank, to 12378) that contain only the facts given.
 
 The behaviour → provision mapping lives in flows.yml (incident.behaviors) and uses
 only ids from provisions.yml; self-regulation is phrased "可能不符合" and marked as
-not law.
+not law. A mapping that depends on a condition ("这要看：…", e.g. frequent calls
+breach 治安法第五十条 only when insulting, threatening or 纠缠) is shown with that
+condition in the record, and the complaints state the fact without the legal
+conclusion unless the condition holds (another reported behaviour meets it).
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from actions.guidance.flows_kb import (
     BEHAVIORS,
+    BreachRule,
     EVIDENCE,
     RELATIONS,
     Flows,
@@ -37,16 +41,28 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _OMIT = "\x00"  # fills an optional line that is absent; _tidy removes that line
 
 
+class Finding(NamedTuple):
+    """Provisions a behaviour may breach, and the condition they depend on (None: it holds)."""
+
+    provisions: Tuple[Provision, ...]
+    open_condition: Optional[str]
+
+
 class Event(NamedTuple):
     behavior: str
-    provisions: Tuple[Provision, ...]
+    findings: Tuple[Finding, ...]
+
+    @property
+    def provisions(self) -> Tuple[Provision, ...]:
+        return tuple({p.id: p for f in self.findings for p in f.provisions}.values())
+
 
 
 @dataclass(frozen=True)
 class Incident:
     events: Tuple[Event, ...]
     contacted: Tuple[str, ...]
-    contact_provisions: Tuple[Provision, ...]
+    contact_findings: Tuple[Finding, ...]
     evidence: Tuple[str, ...]
     when: str
     bank: Optional[str]
@@ -60,7 +76,7 @@ class Incident:
     @property
     def provisions(self) -> Tuple[Provision, ...]:
         """Every provision the record cites, in order of first mention."""
-        cited = [p for e in self.events for p in e.provisions] + list(self.contact_provisions)
+        cited = [p for e in self.events for p in e.provisions] + [p for f in self.contact_findings for p in f.provisions]
         return tuple({p.id: p for p in cited}.values())
 
 
@@ -129,9 +145,24 @@ def _assessment(provisions: Sequence[Provision], flows: Flows) -> str:
     return texts.breach_joiner.join(parts)
 
 
-def _with_assessment(line: str, provisions: Sequence[Provision], flows: Flows) -> str:
-    assessment = _assessment(provisions, flows)
-    return line + flows.incident.line_assessment.format(assessment=assessment) if assessment else line
+def _line_with_findings(line: str, findings: Sequence[Finding], flows: Flows) -> str:
+    """The record line: every finding, the conditional ones with "（这要看：…）"."""
+    texts = flows.incident
+    parts = []
+    for finding in findings:
+        text = _assessment(finding.provisions, flows)
+        if finding.open_condition:
+            text += texts.breach_condition.format(condition=finding.open_condition)
+        parts.append(text)
+    return line + texts.line_assessment.format(assessment=texts.breach_joiner.join(parts)) if parts else line
+
+
+def _findings(rules: Sequence[BreachRule], reported: Tuple[str, ...], kb: KnowledgeBase) -> Tuple[Finding, ...]:
+    return tuple(Finding(resolve(rule.provisions, kb), None if rule.holds(reported) else rule.condition) for rule in rules)
+
+
+def _established(findings: Iterable[Finding]) -> List[Provision]:
+    return [p for f in findings if f.open_condition is None for p in f.provisions]
 
 
 def _dedupe(provisions: Iterable[Provision]) -> Tuple[Provision, ...]:
@@ -192,8 +223,8 @@ def map_incident(
     flows = flows or load_flows()
     texts, fmt = flows.incident, flows.formats
 
-    events = tuple(Event(b, resolve(texts.behaviors[b].provisions, kb)) for b in behaviors)
-    contact_provisions = resolve(texts.relation_provisions, kb) if contacted else ()
+    events = tuple(Event(b, _findings(texts.behaviors[b].mappings, behaviors, kb)) for b in behaviors)
+    contact_findings = _findings(texts.relation_rules, behaviors, kb) if contacted else ()
     urgent = any(texts.behaviors[b].urgent for b in behaviors)
 
     bank_entry = kb.bank_by_name(bank) if bank else None
@@ -213,12 +244,12 @@ def map_incident(
         today=today_text,
         when=when_text,
         bank=bank_name,
-        events="\n".join(_with_assessment(line, e.provisions, flows) for line, e in zip(fact_lines, events)),
-        contacted=_with_assessment(contacted_line, contact_provisions, flows) if contacted else _OMIT,
+        events="\n".join(_line_with_findings(line, e.findings, flows) for line, e in zip(fact_lines, events)),
+        contacted=_line_with_findings(contacted_line, contact_findings, flows) if contacted else _OMIT,
         evidence=evidence_text,
     )
 
-    all_cited = _dedupe([p for e in events for p in e.provisions] + list(contact_provisions))
+    all_cited = _dedupe([p for e in events for p in _established(e.findings)] + _established(contact_findings))
     complaint_values = dict(
         reminder=texts.truth_reminder,
         today=today_text,
@@ -232,7 +263,7 @@ def map_incident(
     return Incident(
         events=events,
         contacted=contacted,
-        contact_provisions=contact_provisions,
+        contact_findings=contact_findings,
         evidence=evidence,
         when=when,
         bank=bank_entry.name if bank_entry else (bank.strip() if bank else None),

@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
+from actions.guidance.facts import FACT_KINDS, NUMERIC_FACTS, choices
+
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 # Tags from ../shared/legal_facts.md. Only these may be cited with an article number.
@@ -28,16 +30,8 @@ KINDS = {
     "national_standard",
 }
 NUMERIC_OPS = {"lt", "lte", "gt", "gte"}
-FACTS = {
-    "bank",
-    "amount",
-    "monthly_income",
-    "monthly_expense",
-    "overdue_duration",
-    "relation",
-    "behavior",
-}
-NUMERIC_FACTS = {"amount", "monthly_income", "monthly_expense", "overdue_duration"}
+WORDINGS = {"verbatim", "paraphrase"}  # paraphrase: never shown inside quotation marks
+JURISDICTIONS_OUTSIDE = ("taiwan", "hong_kong")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -57,6 +51,16 @@ class Provision:
     source: str
     verification: str
     kind: str
+    wording: str = "verbatim"
+    applies_to: Optional[str] = None  # "credit_card": card-only rules (恶意透支, 个性化分期 …)
+
+    @property
+    def card_only(self) -> bool:
+        return self.applies_to == "credit_card"
+
+    @property
+    def paraphrased(self) -> bool:
+        return self.wording == "paraphrase"
 
     @property
     def citation(self) -> str:
@@ -66,12 +70,21 @@ class Provision:
         return f"《{self.short_name}》"
 
 
+_DIALABLE = re.compile(r"^\d[\d-]{1,14}")
+
+
 @dataclass(frozen=True)
 class HelpChannel:
     id: str
     name: str
     contact: str
     scope: str
+
+    @property
+    def tel(self) -> Optional[str]:
+        """The number to dial (for tel: links), or None when the contact is not a phone number."""
+        match = _DIALABLE.match(self.contact)
+        return match.group().replace("-", "") if match else None
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,14 @@ class Bank:
     aliases: Tuple[str, ...]
     hotline: str
     card_hotline: Optional[str]
+
+    @property
+    def official_number(self) -> Optional[str]:
+        """The number to give users (card line first); None when the KB only says where to look."""
+        for number in (self.card_hotline, self.hotline):
+            if number and _DIALABLE.match(number):
+                return number
+        return None
 
 
 @dataclass(frozen=True)
@@ -91,7 +112,9 @@ class Variant:
     steps: Tuple[str, ...] = ()
     provisions: Tuple[str, ...] = ()
     help: Tuple[str, ...] = ()
-    replaces: Optional[int] = None  # 1-based base step that this variant's steps stand in for
+    # 1-based base steps that this variant's steps stand in for, in order (one step each)
+    replaces: Tuple[int, ...] = ()
+    drop_provisions: Tuple[str, ...] = ()  # base provisions that do not hold for these facts
 
 
 @dataclass(frozen=True)
@@ -107,12 +130,33 @@ class Guidance:
 
 
 @dataclass(frozen=True)
+class OutsideMainland:
+    """What to say when the debt is in Taiwan or Hong Kong: no mainland citations."""
+
+    places: Dict[str, str]  # jurisdiction -> its name in the answer
+    answer: str  # {place}
+    steps: Tuple[str, ...]
+    emergency_answer: str
+    emergency_steps: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     provisions: Dict[str, Provision]
     help_channels: Dict[str, HelpChannel]
     banks: Tuple[Bank, ...]
     guidance: Dict[str, Guidance]
     labels: Dict[str, str] = field(default_factory=dict)
+    outside: Optional[OutsideMainland] = None
+    flow_requests: Dict[str, Tuple["re.Pattern[str]", ...]] = field(default_factory=dict)  # offer -> patterns
+    local_help: Dict[str, Tuple[HelpChannel, ...]] = field(default_factory=dict)  # by jurisdiction
+
+    def requested_flow(self, text: str) -> Optional[str]:
+        """The guided flow (offer name) the text asks for outright, if any."""
+        for offer, patterns in self.flow_requests.items():
+            if any(p.search(text) for p in patterns):
+                return offer
+        return None
 
     def bank_by_name(self, name: str) -> Optional[Bank]:
         for bank in self.banks:
@@ -153,6 +197,12 @@ def _provision(entry: Mapping[str, Any]) -> Provision:
     if entry["kind"] not in KINDS:
         raise KnowledgeBaseError(f"{where}: unknown kind {entry['kind']!r}")
     article = entry.get("article")
+    wording = entry.get("wording", "verbatim")
+    if wording not in WORDINGS:
+        raise KnowledgeBaseError(f"{where}: wording must be one of {sorted(WORDINGS)}")
+    applies_to = entry.get("applies_to")
+    if applies_to not in (None, "credit_card"):
+        raise KnowledgeBaseError(f"{where}: applies_to must be credit_card or absent")
     if article and tag not in ARTICLE_CITABLE:
         raise KnowledgeBaseError(f"{where}: {tag} may not carry an article number")
     in_force = str(entry["in_force"])
@@ -169,16 +219,25 @@ def _provision(entry: Mapping[str, Any]) -> Provision:
         source=entry["source"],
         verification=tag,
         kind=entry["kind"],
+        wording=wording,
+        applies_to=applies_to,
     )
 
 
 def _check_when(when: Any, where: str) -> Mapping[str, Any]:
+    """`when` names facts of the Facts dataclass; a list test may hold null (fact unknown)."""
     if not isinstance(when, dict) or not when:
         raise KnowledgeBaseError(f"{where}: 'when' must be a non-empty mapping")
     for fact, test in when.items():
-        if fact not in FACTS:
+        if fact not in FACT_KINDS:
             raise KnowledgeBaseError(f"{where}: unknown fact {fact!r}")
-        if test == "any" or isinstance(test, list):
+        if test == "any":
+            continue
+        if isinstance(test, list):
+            allowed = choices(fact)
+            bad = [v for v in test if v is not None and allowed is not None and v not in allowed]
+            if bad:
+                raise KnowledgeBaseError(f"{where}: {fact!r} has no value(s) {bad}")
             continue
         if isinstance(test, dict) and test and set(test) <= NUMERIC_OPS and fact in NUMERIC_FACTS:
             continue
@@ -199,16 +258,28 @@ def _variant(entry: Mapping[str, Any], intent: str) -> Variant:
         steps=_tuple(entry.get("steps")),
         provisions=_tuple(entry.get("provisions")),
         help=_tuple(entry.get("help")),
-        replaces=entry.get("replaces"),
+        replaces=_step_numbers(entry.get("replaces"), where),
+        drop_provisions=_tuple(entry.get("drop_provisions")),
     )
 
 
-def _check_replaces(variant: Variant, steps: Tuple[str, ...], where: str) -> Variant:
-    if variant.replaces is None:
+def _step_numbers(value: Any, where: str) -> Tuple[int, ...]:
+    numbers = [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if numbers is None:
+        return ()
+    if not isinstance(numbers, list) or not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        raise KnowledgeBaseError(f"{where}: 'replaces' must be a step number or a list of them")
+    return tuple(numbers)
+
+
+def _check_replaces(variant: Variant, guidance_steps: Tuple[str, ...], where: str) -> Variant:
+    if not variant.replaces:
         return variant
-    number = variant.replaces
-    if not variant.steps or isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(steps):
-        raise KnowledgeBaseError(f"{where}:{variant.id}: 'replaces' must name a base step (1..{len(steps)}) and the variant needs steps")
+    bad = [n for n in variant.replaces if not 1 <= n <= len(guidance_steps)]
+    if bad or len(variant.steps) != len(variant.replaces) or len(set(variant.replaces)) != len(variant.replaces):
+        raise KnowledgeBaseError(
+            f"{where}:{variant.id}: 'replaces' must name distinct base steps (1..{len(guidance_steps)}), one per variant step"
+        )
     return variant
 
 
@@ -241,6 +312,33 @@ def _check_references(kb: KnowledgeBase) -> None:
                     raise KnowledgeBaseError(f"guidance.yml:{where}: unknown help channel {hid!r}")
 
 
+def _flow_requests(entry: Mapping[str, Any]) -> Dict[str, Tuple["re.Pattern[str]", ...]]:
+    out = {}
+    for offer, patterns in entry.items():
+        try:
+            out[str(offer)] = tuple(re.compile(str(p)) for p in patterns)
+        except re.error as exc:
+            raise KnowledgeBaseError(f"guidance.yml:flow_requests:{offer}: {exc}") from exc
+    return out
+
+
+def _outside(entry: Any) -> Optional[OutsideMainland]:
+    if entry is None:
+        return None
+    where = "guidance.yml:outside_mainland"
+    _require(entry, ["places", "answer", "steps", "emergency_answer", "emergency_steps"], where)
+    places = {str(k): str(v) for k, v in entry["places"].items()}
+    if set(places) != set(JURISDICTIONS_OUTSIDE):
+        raise KnowledgeBaseError(f"{where}: places must name exactly {JURISDICTIONS_OUTSIDE}")
+    return OutsideMainland(
+        places=places,
+        answer=str(entry["answer"]),
+        steps=_tuple(entry["steps"]),
+        emergency_answer=str(entry["emergency_answer"]),
+        emergency_steps=_tuple(entry["emergency_steps"]),
+    )
+
+
 def build_kb(provisions: Mapping[str, Any], contacts: Mapping[str, Any], guidance: Mapping[str, Any]) -> KnowledgeBase:
     """Validate raw YAML mappings into a KnowledgeBase (separate from I/O for tests)."""
     provision_map: Dict[str, Provision] = {}
@@ -261,6 +359,17 @@ def build_kb(provisions: Mapping[str, Any], contacts: Mapping[str, Any], guidanc
         card = entry.get("card_hotline")
         banks.append(Bank(entry["name"], _tuple(entry.get("aliases")), str(entry["hotline"]), str(card) if card else None))
 
+    local_help: Dict[str, List[HelpChannel]] = {}
+    for entry in contacts.get("local_help") or []:
+        where = f"contacts.yml:local_help:{entry.get('id', '?')}"
+        _require(entry, ["id", "jurisdiction", "name", "scope"], where)
+        if entry["jurisdiction"] not in JURISDICTIONS_OUTSIDE:
+            raise KnowledgeBaseError(f"{where}: jurisdiction must be one of {JURISDICTIONS_OUTSIDE}")
+        if entry.get("contact") and not entry.get("source"):
+            raise KnowledgeBaseError(f"{where}: a contact needs its source")
+        channel = HelpChannel(entry["id"], entry["name"], str(entry.get("contact") or ""), entry["scope"])
+        local_help.setdefault(entry["jurisdiction"], []).append(channel)
+
     intents = guidance.get("intents") or {}
     kb = KnowledgeBase(
         provisions=provision_map,
@@ -268,6 +377,9 @@ def build_kb(provisions: Mapping[str, Any], contacts: Mapping[str, Any], guidanc
         banks=tuple(banks),
         guidance={name: _guidance(name, entry) for name, entry in intents.items()},
         labels={k: str(v) for k, v in (guidance.get("labels") or {}).items()},
+        outside=_outside(guidance.get("outside_mainland")),
+        flow_requests=_flow_requests(guidance.get("flow_requests") or {}),
+        local_help={k: tuple(v) for k, v in local_help.items()},
     )
     _check_references(kb)
     return kb

@@ -3,7 +3,9 @@ plus the documents to ask for it (letter, phone script, checklist, agent warning
 
 Basis: 商业银行信用卡业务监督管理办法第七十条 (个性化分期还款协议: negotiated, at most
 5 years; interest and fees during the plan are part of the agreement, item 三; once
-signed, collection stops). The maths ignores interest and fees and says so.
+signed, collection stops). It is card-only: for a loan (网贷, 消费贷, 私人借款) the same
+maths is offered as a proposal to negotiate, the letter speaks to the lender and cites
+no rule. The maths ignores interest and fees and says so.
 
 Maths (all integers, yuan):
 - disposable = income − essential expenses (unknown expenses: assume EXPENSE_SHARE of
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Dict, Optional, Tuple
 
-from actions.guidance.facts import Facts
+from actions.guidance.facts import LOAN_TYPES, Facts
 from actions.guidance.flows_kb import (
     Flows,
     format_amount,
@@ -37,7 +39,9 @@ EXPENSE_SHARE = 60  # percent of income assumed as essential spending when unkno
 ROUND_TO = 10  # yuan
 MIN_PERIODS = 12
 MAX_PERIODS = 60  # 第七十条: at most 5 years
-LARGE_AMOUNT = 500_000  # "数额巨大" level of the 2018 interpretation; the note explains
+# 恶意透支 starts at 5万元 of unpaid principal (2018 interpretation 第八条): from there on the
+# card plan says how that rule works (it does not depend on asking for installments).
+CRIMINAL_THRESHOLD = 50_000
 MAX_AMOUNT = 100_000_000
 MAX_MONTHLY = 10_000_000
 MAX_OVERDUE_DAYS = 36_500
@@ -63,6 +67,15 @@ class Plan:
     expense_used: Optional[int]  # given or assumed
     overdue_days: Optional[int]
     bank: Optional[str]
+    loan_type: Optional[str] = None  # None: a credit card is assumed
+
+    @property
+    def card(self) -> bool:
+        return self.loan_type in (None, "credit_card")
+
+    @property
+    def holder_kind(self) -> str:
+        return "credit_card" if self.card else "loan"
 
     @property
     def proposal_kind(self) -> str:
@@ -117,12 +130,82 @@ def validate_overdue_days(value: Any) -> Optional[int]:
     return value
 
 
+def validate_loan_type(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if value not in LOAN_TYPES:
+        raise ValueError(f"loan_type must be one of {LOAN_TYPES} or None, got {value!r}")
+    return value
+
+
 def validate_bank(value: Any) -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"bank must be a non-empty name or None, got {value!r}")
     return value.strip()
+
+
+UNKNOWN = "unknown"  # what a form slot holds when the user does not know (or won't say)
+# form slot -> plan_installment parameter
+INPUT_SLOTS = {
+    "amount": "amount",
+    "monthly_income": "monthly_income",
+    "monthly_expense": "monthly_expense",
+    "overdue_duration": "overdue_days",
+    "bank": "bank",
+    "loan_type": "loan_type",
+}
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+def parse_field(slot: str, value: Any) -> Any:
+    """The value a planner slot may hold (UNKNOWN where not knowing is allowed); ValueError otherwise.
+
+    The one check shared by the form validator and plan_installment's inputs.
+    """
+    if slot == "amount":
+        return validate_amount(_whole(value))
+    if value == UNKNOWN:
+        return UNKNOWN
+    if slot in ("monthly_income", "monthly_expense"):
+        return validate_monthly(_whole(value), slot)
+    if slot == "overdue_duration":
+        return validate_overdue_days(_whole(value))
+    if slot == "bank":
+        return validate_bank(value)
+    if slot == "loan_type":
+        return validate_loan_type(value)
+    raise ValueError(f"not a planner slot: {slot}")
+
+
+def inputs_from_slots(slots: Dict[str, Any]) -> Dict[str, Any]:
+    """plan_installment keyword arguments from the form's slots (UNKNOWN and missing -> None)."""
+    out: Dict[str, Any] = {}
+    for slot, parameter in INPUT_SLOTS.items():
+        value = slots.get(slot)
+        value = None if value is None else parse_field(slot, value)
+        out[parameter] = None if value == UNKNOWN else value
+    return out
+
+
+def facts_of(plan: "Plan") -> Dict[str, Any]:
+    """The Facts fields a plan was computed from (documents are checked against them)."""
+    return {
+        "amount": plan.amount,
+        "monthly_income": plan.monthly_income,
+        "monthly_expense": plan.monthly_expense,
+        "overdue_duration": plan.overdue_days,
+        "bank": plan.bank,
+        "loan_type": plan.loan_type,
+    }
 
 
 # ---- maths -------------------------------------------------------------------------------
@@ -167,9 +250,12 @@ def plan_installment(
     bank: Optional[str] = None,
     kb: Optional[KnowledgeBase] = None,
     flows: Optional[Flows] = None,
+    loan_type: Optional[str] = None,
 ) -> Plan:
     """A proposal for a 个性化分期 the user can afford, with reasons and notes."""
     amount = validate_amount(amount)
+    loan_type = validate_loan_type(loan_type)
+    card = loan_type in (None, "credit_card")
     income = validate_monthly(monthly_income, "monthly_income")
     expense = validate_monthly(monthly_expense, "monthly_expense")
     overdue_days = validate_overdue_days(overdue_days)
@@ -178,7 +264,7 @@ def plan_installment(
     flows = flows or load_flows()
 
     expense_used: Optional[int] = expense
-    note_ids = ["interest_not_included", "negotiated_basis"]
+    note_ids = ["interest_not_included", "negotiated_basis" if card else "loan_basis"]
     if income is None:
         feasible, affordable, periods, payment, reason = False, 0, 0, 0, "income_unknown"
         disposable = 0
@@ -200,8 +286,8 @@ def plan_installment(
         note_ids.append("short_plan")
     if overdue_days is None:
         note_ids.append("overdue_unknown")
-    if amount >= LARGE_AMOUNT:
-        note_ids.append("large_amount")
+    if card and amount >= CRIMINAL_THRESHOLD:
+        note_ids.append("criminal_threshold")
 
     values = _values(flows, kb, bank, amount=amount, affordable=affordable, periods=periods,
                      monthly=payment, needed_monthly=payment, disposable=max(disposable, 0))
@@ -217,22 +303,15 @@ def plan_installment(
         note_ids=tuple(note_ids),
         notes=tuple(texts.notes[n].format(**values) for n in note_ids),
         next_steps=tuple(s.format(**values) for s in steps),
-        provisions=resolve([texts.basis_provision], kb),
+        provisions=resolve([texts.basis_provision], kb) if card else (),
         amount=amount,
         monthly_income=income,
         monthly_expense=expense,
         expense_used=expense_used,
         overdue_days=overdue_days,
         bank=bank,
+        loan_type=loan_type,
     )
-
-
-def plan_from_facts(facts: Facts, kb: Optional[KnowledgeBase] = None, flows: Optional[Flows] = None) -> Plan:
-    """plan_installment over the slots the guidance engine already normalises."""
-    if facts.amount is None:
-        raise ValueError("amount is required to plan an installment")
-    return plan_installment(facts.amount, facts.monthly_income, facts.monthly_expense,
-                            facts.overdue_duration, facts.bank, kb=kb, flows=flows)
 
 
 def _values(flows: Flows, kb: KnowledgeBase, bank: Optional[str], **money: int) -> Dict[str, Any]:
@@ -267,6 +346,8 @@ def _check_matches(plan: Plan, facts: Facts, kb: KnowledgeBase) -> None:
             raise ValueError(f"{name} in facts ({given}) differs from the plan ({planned})")
     if facts.bank and plan.bank and _canonical(facts.bank, kb) != _canonical(plan.bank, kb):
         raise ValueError(f"bank in facts ({facts.bank}) differs from the plan ({plan.bank})")
+    if facts.loan_type and plan.loan_type and facts.loan_type != plan.loan_type:
+        raise ValueError(f"loan_type in facts ({facts.loan_type}) differs from the plan ({plan.loan_type})")
 
 
 def _canonical(name: str, kb: KnowledgeBase) -> str:
@@ -317,14 +398,16 @@ def application_letter(
     texts, fmt = flows.planner, flows.formats
     values = _plan_values(plan, kb, flows)
     basis = resolve([texts.basis_provision], kb)[0]
+    kind = plan.holder_kind
     return texts.letter.format(
         bank=_bank_name(facts.bank or plan.bank, kb, flows),
+        holder=texts.letter_holder[kind],
+        basis_sentence=texts.letter_basis[kind].format(basis=basis.citation),
         amount=values["amount"],
         overdue_sentence=_overdue_sentence(plan.overdue_days, flows),
         income=format_amount(plan.monthly_income, fmt) if plan.monthly_income is not None else texts.placeholder_income,
         expense=format_amount(plan.monthly_expense, fmt) if plan.monthly_expense is not None else texts.placeholder_expense,
         proposal=texts.letter_proposal[plan.proposal_kind].format(**values),
-        basis=basis.citation,
         today=format_date(today, fmt),
     )
 
@@ -341,8 +424,9 @@ def phone_script(
     _check_matches(plan, facts, kb)
     texts = flows.planner
     values = _plan_values(plan, kb, flows)
+    bank = _bank_name(facts.bank or plan.bank, kb, flows)
     return texts.phone_script.format(
-        bank=_bank_name(facts.bank or plan.bank, kb, flows),
+        holder=texts.phone_holder[plan.holder_kind].format(bank=bank),
         amount=values["amount"],
         proposal=texts.phone_proposal[plan.proposal_kind].format(**values),
     )
@@ -357,4 +441,11 @@ def agent_warning(kb: Optional[KnowledgeBase] = None, flows: Optional[Flows] = N
     """Warning against paid 停息挂账 / 代理维权 agents (NFRA risk notice, 2024)."""
     kb = kb or load_kb()
     warning = (flows or load_flows()).planner.agent_warning
+    return Notice(warning.text, resolve(warning.provisions, kb))
+
+
+def commitment_warning(kb: Optional[KnowledgeBase] = None, flows: Optional[Flows] = None) -> Notice:
+    """A signed 还款承诺书 restarts the limitation period (民法典第一百九十五条)."""
+    kb = kb or load_kb()
+    warning = (flows or load_flows()).planner.commitment_warning
     return Notice(warning.text, resolve(warning.provisions, kb))

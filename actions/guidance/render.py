@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from actions.guidance.engine import Advice
-from actions.guidance.kb import KnowledgeBase, Provision, load_kb
+from actions.guidance.kb import HelpChannel, KnowledgeBase, Provision, load_kb
 from actions.guidance.script import to_traditional
 
 MAX_MESSAGE_CHARS = 600
@@ -14,10 +14,15 @@ SOFT_KINDS = ("self_regulation", "national_standard")
 LEGAL_BASIS_PAYLOAD = "/ask_legal_basis"
 
 
+STRUCTURED_VERSION = 1
+
+
 @dataclass
 class OutMessage:
     text: str
     buttons: List[Dict[str, str]] = field(default_factory=list)
+    # The same content, structured for the web widget (channels that only show text ignore it).
+    structured: Optional[Dict[str, Any]] = None
 
 
 def _label(kb: KnowledgeBase, key: str) -> str:
@@ -34,7 +39,27 @@ def _citation(kb: KnowledgeBase, provision: Provision) -> str:
 
 
 def _quote_line(kb: KnowledgeBase, provision: Provision) -> str:
+    """《X》第N条：“quote”; a paraphrase is marked as such and never put in quotation marks."""
+    if provision.paraphrased:
+        return f"{provision.citation}{_label(kb, 'paraphrase_mark')}：{provision.quote}{_soft_note(kb, provision)}"
     return f"{provision.citation}：“{provision.quote}”{_soft_note(kb, provision)}"
+
+
+def basis_items(kb: KnowledgeBase, provisions: Sequence[Provision]) -> List[Dict[str, Any]]:
+    """The legal basis as structured items (citation, quote, paraphrase, soft_law)."""
+    return [
+        {
+            "citation": provision.citation,
+            "quote": provision.quote,
+            "paraphrase": provision.paraphrased,
+            "soft_law": provision.kind in SOFT_KINDS,
+        }
+        for provision in provisions
+    ]
+
+
+def help_items(channels: Sequence[HelpChannel]) -> List[Dict[str, Any]]:
+    return [{"name": h.name, "contact": h.contact, "tel": h.tel} for h in channels]
 
 
 def _grouped_citations(kb: KnowledgeBase, provisions: Sequence[Provision]) -> str:
@@ -53,8 +78,12 @@ def render_advice(
     traditional: bool = False,
     with_disclaimer: bool = False,
     kb: Optional[KnowledgeBase] = None,
+    also: Sequence[str] = (),
 ) -> List[OutMessage]:
-    """One message: answer, steps, main legal basis with a short quote, where to get help."""
+    """One message: answer, steps, main legal basis with a short quote, where to get help.
+
+    `also`: other advisory intents the message raised ("你还提到…"), each a line and a button.
+    """
     kb = kb or load_kb()
     parts = [advice.answer, *advice.notes]
     steps = "\n".join(f"{i}. {s}" for i, s in enumerate(advice.steps, 1))
@@ -63,11 +92,13 @@ def render_advice(
         lead, rest = advice.provisions[0], advice.provisions[1:]
         basis = f"{_label(kb, 'basis_heading')}{_quote_line(kb, lead)}"
         if rest:
-            also = _grouped_citations(kb, rest[:MAX_ALSO_CITED])
-            basis += _label(kb, "basis_also") + also + (_label(kb, "basis_etc") if len(rest) > MAX_ALSO_CITED else "")
+            cited = _grouped_citations(kb, rest[:MAX_ALSO_CITED])
+            basis += _label(kb, "basis_also") + cited + (_label(kb, "basis_etc") if len(rest) > MAX_ALSO_CITED else "")
         parts.append(basis)
     if advice.help:
-        parts.append(_label(kb, "help_heading") + "；".join(f"{h.name} {h.contact}" for h in advice.help))
+        parts.append(_label(kb, "help_heading") + "；".join(_help_text(h) for h in advice.help))
+    also_titles = [kb.guidance[intent].title or intent for intent in also]
+    parts.extend(_label(kb, "also_mentioned").format(title=title) for title in also_titles)
     if with_disclaimer:
         parts.append(_label(kb, "disclaimer"))
     buttons = []
@@ -77,7 +108,36 @@ def render_advice(
         offer = kb.labels.get(f"offer_{advice.offer}")
         if offer:
             buttons.append({"title": offer, "payload": f"/{advice.offer}"})
-    return [_localise(OutMessage("\n\n".join(parts), buttons), traditional)]
+    also_buttons = [
+        {"title": _label(kb, "also_button").format(title=title), "payload": f"/{intent}"}
+        for intent, title in zip(also, also_titles)
+    ]
+    buttons.extend(also_buttons)
+    structured = {
+        "v": STRUCTURED_VERSION,
+        "kind": "advice",
+        "answer": advice.answer,
+        "notes": list(advice.notes),
+        "steps": list(advice.steps),
+        "basis": basis_items(kb, advice.provisions),
+        "help": help_items(advice.help),
+        "disclaimer": _label(kb, "disclaimer") if with_disclaimer else None,
+    }
+    return [_localise(OutMessage("\n\n".join(parts), buttons, structured), traditional)]
+
+
+def _help_text(channel: HelpChannel) -> str:
+    return f"{channel.name} {channel.contact}" if channel.contact else channel.name
+
+
+def document_message(title: str, body: str, traditional: bool = False) -> OutMessage:
+    """A generated document (申请书, record, complaint, summary): plain text plus a copy/download payload."""
+    structured = {
+        "v": STRUCTURED_VERSION,
+        "kind": "document",
+        "document": {"title": title, "body": body, "filename": f"{title}.txt"},
+    }
+    return _localise(OutMessage(body, [], structured), traditional)
 
 
 def render_legal_basis(
@@ -98,12 +158,24 @@ def render_legal_basis(
     return [_localise(OutMessage(text), traditional) for text in messages]
 
 
+def _traditional_structured(value: Any) -> Any:
+    """Convert every string of a structured payload except button payloads."""
+    if isinstance(value, str):
+        return to_traditional(value)
+    if isinstance(value, list):
+        return [_traditional_structured(v) for v in value]
+    if isinstance(value, dict):
+        return {k: (v if k in ("payload", "tel", "kind", "v") else _traditional_structured(v)) for k, v in value.items()}
+    return value
+
+
 def _localise(message: OutMessage, traditional: bool) -> OutMessage:
     if not traditional:
-        return OutMessage(keep_paragraphs(message.text), message.buttons)
+        return OutMessage(keep_paragraphs(message.text), message.buttons, message.structured)
     return OutMessage(
         keep_paragraphs(to_traditional(message.text)),
         [{**b, "title": to_traditional(b["title"])} for b in message.buttons],
+        _traditional_structured(message.structured),
     )
 
 

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import functools
-import re
-from typing import Iterable
+from typing import Iterable, Optional
 
 from opencc import OpenCC
 
@@ -21,23 +20,31 @@ def to_traditional(text: str) -> str:
     return _converter("s2tw").convert(text) if text else text
 
 
-def is_traditional(text: str) -> bool:
-    """True when the text has more Traditional-only than Simplified-only characters."""
+TRADITIONAL, SIMPLIFIED = "traditional", "simplified"
+
+
+def script_of(text: str) -> Optional[str]:
+    """traditional / simplified, or None for text with no script-distinctive character (好, 1, 38000)."""
     if not text:
-        return False
+        return None
     simplified = to_simplified(text)
     traditional = to_traditional(text)
     trad_only = sum(1 for a, b in zip(text, simplified) if a != b)
     simp_only = sum(1 for a, b in zip(text, traditional) if a != b)
-    return trad_only > simp_only
+    if trad_only == simp_only:
+        return None
+    return TRADITIONAL if trad_only > simp_only else SIMPLIFIED
 
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
+def is_traditional(text: str) -> bool:
+    """True when the text has more Traditional-only than Simplified-only characters."""
+    return script_of(text) == TRADITIONAL
 
 
 def prefers_traditional(texts_newest_first: Iterable[str]) -> bool:
-    """Script of the newest user text that has Chinese characters (buttons have none)."""
+    """Script of the newest user text that has one; texts without one (好, 1, buttons) keep the earlier script."""
     for text in texts_newest_first:
-        if text and _HAN.search(text):
-            return is_traditional(text)
+        script = script_of(text)
+        if script is not None:
+            return script == TRADITIONAL
     return False

@@ -1,0 +1,80 @@
+"""The conversation around the advice: facts noted, the case summary, a returning user's welcome."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.flow_state import FORM_OFFERS, UNFINISHED_SLOT
+from actions.form_questions import fact_phrase
+from actions.guidance.case_summary import CaseRecords, case_summary
+from actions.guidance.dialogue_kb import load_dialogue
+from actions.say import say, send_document
+from actions.tracker_facts import current_facts, latest_intent, script_update
+
+NOTED_FACTS = ("amount", "monthly_income", "monthly_expense", "overdue_duration", "bank")
+CASE_SLOTS = ("case_advice", "case_verdict", "case_plan", "case_incidents")
+# Slots that only make sense inside one session's turn.
+NOT_CARRIED = ("requested_slot", "form_failures", "session_started_metadata")
+SESSION_START_INTENT = "session_start"
+
+
+class ActionNoteFacts(Action):
+    """A fact given outside a flow ("其实是六万"): remember it and say what was noted."""
+
+    def name(self) -> Text:
+        return "action_note_facts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        facts, events = current_facts(tracker)
+        dialogue = load_dialogue()
+        given = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
+        values = {slot: facts.get(slot) for slot in NOTED_FACTS}
+        phrases = [p for p in (fact_phrase(slot, values[slot], dialogue) for slot in NOTED_FACTS if slot in given) if p]
+        if phrases:
+            say(dispatcher, tracker, "facts_noted", facts=dialogue.confirm_joiner.join(phrases))
+        else:
+            say(dispatcher, tracker, "inform_ack")
+        return events + script_update(tracker)
+
+
+class ActionCaseSummary(Action):
+    """"生成我的情况摘要": one page with the facts, the incidents, the verdict, the plan and the advice."""
+
+    def name(self) -> Text:
+        return "action_case_summary"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        facts, events = current_facts(tracker)
+        records = CaseRecords.from_slots({name: tracker.get_slot(name) for name in CASE_SLOTS})
+        say(dispatcher, tracker, "case_summary_intro")
+        send_document(dispatcher, tracker, "case_summary", case_summary(facts.replace(alerts=()), records, date.today()))
+        return events + script_update(tracker)
+
+
+class ActionSessionStart(Action):
+    """A new session keeps what the user told us; a returning user is offered the unfinished flow."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        carried = [
+            SlotSet(name, value)
+            for name, value in (tracker.slots or {}).items()
+            if value is not None and name not in NOT_CARRIED
+        ]
+        unfinished = tracker.get_slot(UNFINISHED_SLOT)
+        returning = any(e.get("event") == "user" for e in tracker.events)
+        if unfinished in FORM_OFFERS and returning and latest_intent(tracker) != SESSION_START_INTENT:
+            dialogue = load_dialogue()
+            offer = FORM_OFFERS[unfinished]
+            buttons = [
+                {"title": dialogue.buttons["resume"], "payload": f'/{offer}{{"choice": "resume"}}'},
+                {"title": dialogue.buttons["not_now"], "payload": "/cancel"},
+            ]
+            say(dispatcher, tracker, "welcome_back", buttons=buttons, flow=dialogue.flow_names[unfinished])
+        return [SessionStarted(), *carried, ActionExecuted("action_listen")]
