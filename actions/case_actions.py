@@ -13,6 +13,7 @@ from actions.form_questions import fact_phrase
 from actions.guidance.case_summary import CaseRecords, case_summary
 from actions.guidance.dialogue_kb import load_dialogue
 from actions.say import say, send_document
+from actions.offers import offers
 from actions.tracker_facts import current_facts, latest_intent, script_update
 
 NOTED_FACTS = ("amount", "monthly_income", "monthly_expense", "overdue_duration", "bank")
@@ -39,6 +40,37 @@ class ActionNoteFacts(Action):
         else:
             say(dispatcher, tracker, "inform_ack")
         return events + script_update(tracker)
+
+
+def _last_bot_buttons(tracker: Tracker) -> List[Dict[str, Any]]:
+    """Buttons of the bot's last message with buttons before the user's latest message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return []
+            seen_user = True
+        elif event.get("event") == "bot" and seen_user:
+            buttons = (event.get("data") or {}).get("buttons") or []
+            if buttons:
+                return list(buttons)
+    return []
+
+
+class ActionRespondAffirm(Action):
+    """A yes outside a flow. One offer was taken before the NLU (addons/offer_choice.py); with
+    several, ask which one; with none, invite the user to describe their situation."""
+
+    def name(self) -> Text:
+        return "action_respond_affirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        choices = offers(_last_bot_buttons(tracker))
+        if len(choices) > 1:
+            say(dispatcher, tracker, "choose_offer", buttons=choices)
+        else:
+            say(dispatcher, tracker, "inform_ack")
+        return script_update(tracker)
 
 
 class ActionCaseSummary(Action):

@@ -14,7 +14,6 @@ from rasa_sdk.events import SlotSet
 
 from actions.guidance.facts import Facts
 
-START_FLOW_ACTION = "action_start_flow"
 CONFIRM_SLOT = "facts_confirmed"
 PREFILLED_SLOT = "prefilled"
 UNFINISHED_SLOT = "unfinished_flow"

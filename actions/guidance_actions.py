@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flow_state import START_FLOW_ACTION, form_for_offer
+from actions.flow_state import form_for_offer, start_flow_events
 from actions.guidance.engine import Advice, advise
 from actions.guidance.kb import KnowledgeBase, load_kb
 from actions.guidance.render import OutMessage, render_advice, render_legal_basis
@@ -77,9 +77,9 @@ class ActionGiveGuidance(Action):
         events += script_update(tracker)
         if tracker.latest_message.get(INPUT_TRUNCATED):
             say(dispatcher, tracker, "message_truncated")
-        flow = self._requested_flow(tracker, intent, kb, facts.outside_mainland)
-        if flow is not None:
-            return events + [SlotSet("pending_flow", flow), FollowupAction(START_FLOW_ACTION)]
+        form = self._requested_flow(tracker, intent, kb, facts.outside_mainland)
+        if form is not None:  # "我想投诉": the complaint path itself, not an answer about it
+            return events + start_flow_events(tracker, domain, form, facts) + [FollowupAction(form)]
         advice = advise(intent, facts, kb)
         first_time = not tracker.get_slot("disclaimer_shown")
         also = also_mentioned(tracker, intent, kb)

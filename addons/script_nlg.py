@@ -9,7 +9,6 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from addons.action_reply_validation import install as install_reply_validation
 from actions.guidance.script import prefers_traditional, to_traditional
 
 
@@ -25,10 +24,9 @@ class ScriptAwareNLG(TemplatedNaturalLanguageGenerator):
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None) -> None:
         super().__init__((domain or Domain.empty()).responses)
         # Rasa builds the NLG once when it loads the agent: the server-start hook.
-        from addons.action_fallback import install
+        from addons.server_hooks import install_all
 
-        install()  # friendly "稍后再试" instead of silence when the action server is down
-        install_reply_validation()  # same checks, validator built once (profiled hot spot)
+        install_all()
 
     async def generate(
         self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text, **kwargs: Any

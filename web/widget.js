@@ -38,6 +38,10 @@
   var SOCKET_PATH = opts.socketPath || "/socket.io";
   var TITLE = opts.title || "债务催收权益助手";
   var INIT_PAYLOAD = opts.initPayload || "";
+  // A returning user (last message older than the server's session expiry, 12 h by default)
+  // asks the server for a new session: it greets them with where they left off.
+  var RESUME_AFTER_MS = (Number(opts.resumeAfterHours) || 12) * 3600 * 1000;
+  var SESSION_START = "/session_start";
   var WELCOME =
     opts.welcome !== undefined
       ? opts.welcome
@@ -735,6 +739,8 @@
           store.set("init:" + id, "1");
           store.set("writer", TAB_ID);
           socket.emit(USER_EVT, { message: INIT_PAYLOAD, session_id: sessionId });
+        } else if (!fresh) {
+          resumeIfReturning();
         }
         flush();
       });
@@ -748,6 +754,23 @@
         setStatus("暂时连不上服务器，正在重试…");
       });
     });
+  }
+
+  function lastActivity() {
+    var last = 0;
+    history.forEach(function (m) {
+      if (typeof m.ts === "number" && m.ts > last) last = m.ts;
+    });
+    return last;
+  }
+
+  /** Days later: start a new session once, so the server can offer to continue the unfinished flow. */
+  function resumeIfReturning() {
+    var last = lastActivity();
+    if (!last || Date.now() - last < RESUME_AFTER_MS || store.get("resumed:" + last)) return;
+    store.set("resumed:" + last, "1");
+    store.set("writer", TAB_ID);
+    socket.emit(USER_EVT, { message: SESSION_START, session_id: sessionId });
   }
 
   function flush() {
