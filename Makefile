@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 .PHONY: help install install-dev train chat run actions test test-unit validate test-nlu test-stories test-integration bench purge clean
 
 help:
-	@echo "make chat   - install, train if needed, chat in the terminal (rasa shell)"
+	@echo "make chat   - install, train if needed, chat in the terminal (numbered options, type freely)"
 	@echo "make run    - all channels (REST, web widget, WeChat) on port 5005"
 	@echo "make test   - the whole test suite (what CI runs)"
 	@echo "make bench  - accuracy and speed benchmarks -> docs/benchmarks.md"
@@ -49,7 +49,7 @@ actions: install
 
 chat: train
 	@mkdir -p var
-	$(PY) scripts/with_action_server.py -- $(RASA) shell --model models/debt-rights.tar.gz --endpoints endpoints.yml
+	$(PY) scripts/with_action_server.py --quiet-actions -- $(PY) -m addons.terminal_chat --model models/debt-rights.tar.gz --endpoints endpoints.yml
 
 run: train
 	@mkdir -p var

@@ -1,7 +1,9 @@
 """Start the action server, run a Rasa command in the foreground, stop both together.
 
-Usage: python scripts/with_action_server.py -- rasa shell ...
+Usage: python scripts/with_action_server.py [--quiet-actions] -- <command> ...
 Ctrl-C stops everything: no orphan action server is left behind.
+--quiet-actions sends the action server's output to var/action-server.log (the terminal
+chat keeps the screen for the conversation) and prints its end if start-up fails.
 """
 from __future__ import annotations
 
@@ -33,11 +35,23 @@ def _interrupt(signum, frame):  # SIGTERM / SIGHUP (terminal closed) shut down l
     raise KeyboardInterrupt
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
+ACTION_LOG = ROOT / "var" / "action-server.log"
+LOG_TAIL_LINES = 20
+
+
+def _log_tail() -> str:
+    try:
+        return "\n".join(ACTION_LOG.read_text(encoding="utf-8", errors="replace").splitlines()[-LOG_TAIL_LINES:])
+    except OSError:
+        return ""
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0, quiet: bool = False) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit("The action server exited during start-up; see its output above.")
+            where = f"its log:\n{_log_tail()}" if quiet else "its output above"
+            raise SystemExit(f"The action server exited during start-up; see {where}")
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=1):
                 return
@@ -56,22 +70,33 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def main(argv: list[str]) -> int:
+    options = argv[: argv.index("--")] if "--" in argv else []
     command = argv[argv.index("--") + 1 :] if "--" in argv else argv
+    quiet = "--quiet-actions" in options
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     settings = load_settings()
     env = {**os.environ, "SANIC_HOST": settings.action_host}
+    server = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)]
+    output = None
+    if quiet:
+        ACTION_LOG.parent.mkdir(parents=True, exist_ok=True)
+        output = ACTION_LOG.open("w", encoding="utf-8")
+        server.append("--quiet")
     actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+        server,
         cwd=ROOT,
         env=env,
         start_new_session=True,
         preexec_fn=_die_with_parent,
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
     )
     main_process = None
     try:
-        _wait_healthy(settings.action_url, actions)
-        print(f"Action server: {settings.action_url} (localhost only unless ACTION_SERVER_HOST is set)", flush=True)
+        _wait_healthy(settings.action_url, actions, quiet=quiet)
+        if not quiet:
+            print(f"Action server: {settings.action_url} (localhost only unless ACTION_SERVER_HOST is set)", flush=True)
         main_process = subprocess.Popen(command, cwd=ROOT, preexec_fn=_die_with_parent)
         return main_process.wait()
     except KeyboardInterrupt:
@@ -84,6 +109,8 @@ def main(argv: list[str]) -> int:
         return 130
     finally:
         _stop(actions)
+        if output is not None:
+            output.close()
 
 
 if __name__ == "__main__":
