@@ -15,6 +15,19 @@ Entities (``value`` is always normalised):
 * ``amount``, ``monthly_income``, ``monthly_expense`` -- integer yuan, and
   ``overdue_duration`` -- integer days (see :mod:`actions.guidance.quantities`).
 
+Facts that are not entities go into the message attribute ``derived_facts``
+(kept in the parse data, so actions read ``tracker.latest_message["derived_facts"]``),
+a dict without the keys that are unknown:
+
+* ``loan_type`` -- the first loan type mentioned (credit_card, bank_loan,
+  online_lending, private_loan, illegal_loan), ``loan_types`` -- all of them in
+  order, when there are several;
+* ``jurisdiction`` -- taiwan / hong_kong when the debt is outside the mainland,
+  ``jurisdictions`` -- every place in order when a mainland debt is named too;
+* ``amount_parts`` / ``amount_total`` -- several debts (one per lender) and
+  their sum, or the stated total;
+* ``banks`` -- every lender named, in order, when there are two or more.
+
 Training builds ``spacy.blank("zh")`` with the jieba segmenter plus an
 EntityRuler from the patterns folder and writes it into Rasa's model storage,
 so it is packed into the model archive (unlike ``SpacyNLP``'s external model
@@ -27,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -53,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 PATTERNS_PATH = "patterns_path"
 EXTRACT_QUANTITIES = "extract_quantities"
+DERIVED_FACTS = "derived_facts"
 
 
 def _resolve(path: Text) -> Path:
@@ -180,40 +194,59 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Adds the extracted entities to each message's entities."""
+        """Adds the extracted entities and the ``derived_facts`` to each message."""
         for message in messages:
             text = message.get(TEXT)
             if not isinstance(text, str) or not text.strip():
                 continue
-            new = self.extract(text)
+            new, facts = self.analyse(text)
             if new:
                 message.set(
                     ENTITIES, list(message.get(ENTITIES, []) or []) + new, add_to_output=True
                 )
+            # keep what an earlier component derived; ours are about the same text
+            earlier = message.get(DERIVED_FACTS)
+            merged = {**earlier, **facts} if isinstance(earlier, dict) else facts
+            message.set(DERIVED_FACTS, merged, add_to_output=True)
         return messages
 
     def extract(self, text: Text) -> List[Dict[Text, Any]]:
-        """The entities of one (normalised) text, in Rasa's format.
+        """The entities of one (normalised) text, in Rasa's format."""
+        return self.analyse(text)[0]
+
+    def analyse(self, text: Text) -> Tuple[List[Dict[Text, Any]], Dict[Text, Any]]:
+        """The entities of one (normalised) text, in Rasa's format, and its derived facts.
 
         Equal (entity, value) pairs are reported once, at their first
         position, so that a repeated mention does not turn a slot into a list.
         """
-        entities: List[Dict[Text, Any]] = []
-        spans = []
+        rules: List[entity_patterns.RuleEntity] = []
         if self._matcher is not None:
             try:
-                for ent in self._matcher.extract(text):
-                    spans.append((ent.start, ent.end))
-                    entities.append(
-                        self._entity(ent.label, ent.value, ent.start, ent.end)
-                    )
+                rules = self._matcher.extract(text)
             except Exception:  # never fail a user message on a rule bug
                 logger.exception(f"{self.name}: rule matching failed.")
+        found = [r for r in rules if r.label not in entity_patterns.DERIVED_LABELS]
+        # Numbers inside a name are not money ("360借条", "714高炮"); the words
+        # of a loan type stay visible to the money classifier ("房贷三千").
+        blocked = [(r.start, r.end) for r in rules
+                   if r.label not in entity_patterns.DERIVED_LABELS
+                   or any(c.isdigit() for c in text[r.start : r.end])]
+        numbers: List[Dict[Text, Any]] = []
         if self._config[EXTRACT_QUANTITIES]:
-            for q in quantities.extract_quantities(text, blocked=spans):
-                entities.append(
-                    self._entity(q["entity"], q["value"], q["start"], q["end"])
-                )
+            numbers = quantities.extract_quantities(text, blocked=blocked)
+        facts: Dict[Text, Any] = {}
+        renames: Dict[Text, Text] = {}
+        try:
+            facts, renames = derive_facts(text, rules, numbers)
+        except Exception:  # never fail a user message on a rule bug
+            logger.exception(f"{self.name}: derived facts failed.")
+        entities = [
+            self._entity(r.label, renames.get(r.value, r.value) if r.label == "bank" else r.value,
+                         r.start, r.end)
+            for r in found
+        ]
+        entities += [self._entity(q["entity"], q["value"], q["start"], q["end"]) for q in numbers]
         entities.sort(key=lambda e: (e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END]))
         seen = set()
         unique = []
@@ -222,7 +255,7 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
             if key not in seen:
                 seen.add(key)
                 unique.append(e)
-        return self.add_extractor_name(unique)
+        return self.add_extractor_name(unique), facts
 
     @staticmethod
     def _entity(label: Text, value: Any, start: int, end: int) -> Dict[Text, Any]:
@@ -233,3 +266,41 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
             ENTITY_ATTRIBUTE_END: end,
             ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
         }
+
+
+def derive_facts(
+    text: Text,
+    rules: Sequence[entity_patterns.RuleEntity],
+    numbers: Sequence[Dict[Text, Any]],
+) -> Tuple[Dict[Text, Any], Dict[Text, Text]]:
+    """The ``derived_facts`` of a text from its rule matches and its quantities,
+    and the bank values to rename in this jurisdiction (中信 in a Taiwan story
+    is 中国信托)."""
+    facts: Dict[Text, Any] = {}
+    expense_starts = [q["start"] for q in numbers if q["entity"] == quantities.MONTHLY_EXPENSE]
+    types = entity_patterns.loan_types(text, rules, expense_starts)
+    if types:
+        facts["loan_type"] = types[0]
+        if len(types) > 1:
+            facts["loan_types"] = types
+    place = entity_patterns.jurisdiction(rules)
+    renames = dict(place.bank_values)
+    if place.place:
+        facts["jurisdiction"] = place.place
+        if place.places:
+            facts["jurisdictions"] = list(place.places)
+    stage = entity_patterns.court_stage(rules)
+    if stage:
+        facts["court_stage"] = stage
+    ability = entity_patterns.can_pay(rules)
+    if ability:
+        facts["can_pay"] = ability
+    lenders = [(r.start, r.end, renames.get(r.value, r.value)) for r in rules if r.label == "bank"]
+    banks = list(dict.fromkeys(name for _, _, name in lenders))
+    if len(banks) >= 2:
+        facts["banks"] = banks
+    generic = [(r.start, r.end, r.value) for r in rules
+               if r.label == entity_patterns.LOAN_TYPE and r.value in entity_patterns.LOAN_TYPES]
+    amounts = [q for q in numbers if q["entity"] == quantities.AMOUNT]
+    facts.update(quantities.summarise_debts(text, amounts, lenders, generic))
+    return facts, renames

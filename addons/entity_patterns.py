@@ -31,6 +31,9 @@ Patterns live in ``data/patterns/*.jsonl``, one JSON object a line::
 
 Overlaps are resolved per label, longest match first: a bank, a relation and a
 behavior may overlap ("骂我妈" gives 辱骂 and 父母), two behaviors may not.
+
+The labels ``loan_type`` and ``jurisdiction`` are matched the same way but are
+not entities: :func:`loan_types` and :func:`jurisdiction` turn them into facts.
 """
 
 from __future__ import annotations
@@ -50,13 +53,33 @@ RULER_NAME = "entity_ruler"
 FALLBACK_FILE = "surface_forms.json"
 SPACY_DIR = "spacy"
 _ASCII_LETTER_RE = re.compile(r"[A-Za-z]")
-# Labels whose matches are dropped right after a negation ("没有动手",
-# "他们没上门"); a pattern that itself starts with 不/没 ("不肯走",
-# "不出示证件") is not affected, since the check looks before the match.
-NEGATED_LABELS = ("behavior",)
+# Matches dropped when a negation comes right before them, per label: the
+# regular expression must match at the end of the ``window`` characters in front
+# of the match. A pattern that itself starts with 不/没 ("不肯走", "不出示证件")
+# is not affected, since the check looks before the match.
 _NEGATION_RE = re.compile(
-    r"(?:没有|没|并没有|并未|从没|从来没有|从来没|未曾|未|不会|不再|没再|不要|别|不)\s*$"
+    r"(?:没有|没|并没有|并未|从没|从来没有|从来没|未曾|未|不会|不再|没再|不要|别|不)"
+    r"(?:再|敢|真的|真|直接|当面|亲自)?\s*$"
 )
+# "他们没有找我父母" / "还没打到我单位": only a past negation of a contact verb;
+# "不要告诉我父母" is a plea about a threat, so the relation stays.
+_RELATION_NEGATION_RE = re.compile(
+    r"(?:没有|没|并没有|并未|未|从没有?|从来没有?|还没有?|也没有?|都没有?)(?:再|去|来)?"
+    r"(?:找|联系|打给|打电话给|打电话到|打到|打去|告诉|通知|骚扰|打扰|联络|去|到|上|找到|找过|联系过)"
+    r"(?:过|了)?(?:我的?|我们的?|他的?|她的?|我家的?)?\s*$"
+)
+# "我没借过网贷" / "这不是高利贷": the loan type is not the user's.
+_LOAN_NEGATION_RE = re.compile(
+    r"(?:没有|没|不是|并非|并不是|也不是|从没|从来没有?|从不|不碰|不用|没碰过|没用过|没借过|没借|没欠|没有借过|"
+    r"没有欠|没办过|没有办过|没办)(?:过|任何|什么)?\s*$"
+)
+NEGATIONS = {
+    "behavior": (_NEGATION_RE, 6),
+    "relation": (_RELATION_NEGATION_RE, 12),
+    "loan_type": (_LOAN_NEGATION_RE, 6),
+    "court_stage": (_LOAN_NEGATION_RE, 6),  # "还没起诉", "没有被执行"
+}
+NEGATED_LABELS = tuple(NEGATIONS)
 
 
 class PatternError(ValueError):
@@ -330,12 +353,12 @@ class RuleMatcher:
         for label in set(exact) | set(glued):
             keep = _longest_first(exact.get(label, []), [])
             keep = _longest_first(glued.get(label, []), keep)
-            negatable = label in NEGATED_LABELS
+            negation = NEGATIONS.get(label)
             result.extend(
                 RuleEntity(label, ent_id, s, e)
                 for s, e, ent_id in keep
                 if ent_id != NONE_ID
-                and not (negatable and _NEGATION_RE.search(text, max(0, s - 4), s))
+                and not (negation and negation[0].search(text[max(0, s - negation[1]) : s]))
             )
         result.sort(key=lambda r: (r.start, r.end, r.label))
         return result
@@ -354,3 +377,150 @@ def _longest_first(
 def iter_labels(rows: Iterable[Dict[str, Any]]) -> List[str]:
     """The entity labels the rows produce (negatives excluded)."""
     return sorted({r["label"] for r in rows if r["id"] != NONE_ID})
+
+
+# --------------------------------------------------------------------------- #
+# Derived facts: the loan type and the jurisdiction of the debt.
+#
+# ``loan_type`` and ``jurisdiction`` patterns are matched like the entities but
+# are not Rasa entities (an extra entity type would count as a false positive
+# in entity evaluations): :mod:`addons.entity_extractor` turns them into the
+# message's ``derived_facts`` with the functions below.
+
+LOAN_TYPE = "loan_type"
+JURISDICTION = "jurisdiction"
+COURT_STAGE = "court_stage"  # sued / judgment (a judgment, enforcement, 失信, 限高 …)
+CAN_PAY = "can_pay"  # no / yes: whether the debtor says they are able to pay
+DERIVED_LABELS = (LOAN_TYPE, JURISDICTION, COURT_STAGE, CAN_PAY)
+LOAN_TYPES = ("credit_card", "bank_loan", "online_lending", "private_loan", "illegal_loan")
+OUTSIDE_PLACES = ("taiwan", "hong_kong")
+MAINLAND = "mainland"
+# Weak signs (procedures, bodies, slang) have this suffix: a mainland lender
+# named in the same message ("招行的卡能走更生吗") or a story set on the mainland
+# (``mainland_context``: "来大陆工作才办了卡") outweighs them.
+CONTEXT_SUFFIX = "_context"
+# 中信 is the mainland 中信银行, or Taiwan's 中国信托 for a Taiwanese speaker.
+AMBIGUOUS_BANKS = {"中信银行": {"taiwan": "中国信托银行"}}
+_BANK_NAME_RE = re.compile(r"银行|信用社$|^中银香港$")
+_CARD_AFTER_BANK_RE = re.compile(r"(?:的)?(?:信用卡|卡)")
+_LOAN_AFTER_BANK_RE = re.compile(r"(?:那边|那里)?(?:的)?(?:贷款|贷了|借了|借的|借款|贷的|信贷)")
+_CLAUSE_BREAK_RE = re.compile(r"[，。,.;；!！?？\n、：:]")
+
+
+def court_stage(rules: Sequence[RuleEntity]) -> Optional[str]:
+    """judgment when any sign of a judgment or enforcement is there, else sued, else None."""
+    stages = {r.value for r in rules if r.label == COURT_STAGE}
+    return "judgment" if "judgment" in stages else ("sued" if "sued" in stages else None)
+
+
+def can_pay(rules: Sequence[RuleEntity]) -> Optional[str]:
+    """The first thing said about the ability to pay ("没钱还" -> no, "有能力还" -> yes)."""
+    return next((r.value for r in sorted(rules, key=lambda r: r.start) if r.label == CAN_PAY), None)
+
+
+def is_bank(value: str) -> bool:
+    """A bank or credit union; other lenders (花呗, 招联金融 ...) lend online."""
+    return bool(_BANK_NAME_RE.search(value))
+
+
+def _overlaps(a: RuleEntity, b: RuleEntity) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def loan_types(
+    text: str, rules: Sequence[RuleEntity], expense_starts: Sequence[int] = ()
+) -> List[str]:
+    """The loan types a message talks about, in order of first mention.
+
+    From ``loan_type`` matches, and from lenders: a non-bank lender is online
+    lending, a bank followed by 卡 a credit card, by 贷款/借了 a bank loan. A
+    mortgage or car loan that is a monthly expense ("房贷每月三千", the
+    ``expense_starts`` of monthly_expense numbers) is not the debt in question.
+    """
+    banks = [r for r in rules if r.label == "bank"]
+    found: List[Tuple[int, str]] = []
+    for r in rules:
+        if r.label != LOAN_TYPE or r.value not in LOAN_TYPES:
+            continue
+        if any(_overlaps(r, b) and not is_bank(b.value) for b in banks):
+            continue  # "玖富借条": the platform says online lending, not 借条
+        if r.value == "bank_loan" and _expense_follows(text, r.end, expense_starts):
+            continue
+        found.append((r.start, r.value))
+    for b in banks:
+        if _LOAN_NEGATION_RE.search(text[max(0, b.start - 6) : b.start]):
+            continue
+        if not is_bank(b.value):
+            found.append((b.start, "online_lending"))
+            continue
+        after = text[b.end : b.end + 6]
+        if text[b.start : b.end].endswith("卡") or _CARD_AFTER_BANK_RE.match(after):
+            found.append((b.start, "credit_card"))
+        elif _LOAN_AFTER_BANK_RE.match(after):
+            found.append((b.start, "bank_loan"))
+    ordered: List[str] = []
+    for _, kind in sorted(found):
+        if kind not in ordered:
+            ordered.append(kind)
+    return ordered
+
+
+def _expense_follows(text: str, end: int, expense_starts: Sequence[int]) -> bool:
+    for s in expense_starts:
+        if end <= s <= end + 8 and not _CLAUSE_BREAK_RE.search(text[end:s]):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """Where the debt is: ``place`` is taiwan / hong_kong (None: the mainland).
+
+    ``places`` lists every place named, in order, when the message mixes an
+    outside debt with a mainland one; ``bank_values`` renames ambiguous banks
+    (中信 in a Taiwan story is 中国信托).
+    """
+
+    place: Optional[str]
+    places: Tuple[str, ...] = ()
+    bank_values: Tuple[Tuple[str, str], ...] = ()
+
+
+def jurisdiction(rules: Sequence[RuleEntity]) -> Jurisdiction:
+    """The jurisdiction of the debt from ``jurisdiction`` matches and lenders.
+
+    A Taiwan / Hong Kong lender, currency or an explicit "在台湾欠的" decides.
+    Procedures and bodies (前置协商, 收数公司 ...) decide only when no mainland
+    lender is named. Being Taiwanese or living in Hong Kong is no sign at all.
+    """
+    jur = [r for r in rules if r.label == JURISDICTION]
+    strong = [r for r in jur if r.value in OUTSIDE_PLACES]
+    weak = [r for r in jur if r.value.endswith(CONTEXT_SUFFIX) and r.value != MAINLAND + CONTEXT_SUFFIX]
+    signs = strong + weak
+    mainland = [r for r in jur if r.value == MAINLAND]
+    mainland += [
+        b for b in rules
+        if b.label == "bank" and b.value not in AMBIGUOUS_BANKS
+        and not any(_overlaps(b, s) for s in signs)
+    ]
+    # "来大陆工作才办了卡": the story is on the mainland, the debt not named.
+    here = [r for r in jur if r.value == MAINLAND + CONTEXT_SUFFIX]
+    if strong:
+        place = strong[0].value
+    elif weak and not mainland and not here:
+        place = weak[0].value[: -len(CONTEXT_SUFFIX)]
+    else:
+        return Jurisdiction(None)
+    places: Tuple[str, ...] = ()
+    if mainland:
+        named = sorted(
+            [(r.start, r.value.replace(CONTEXT_SUFFIX, "")) for r in strong]
+            + [(r.start, MAINLAND) for r in mainland]
+        )
+        places = tuple(dict.fromkeys(v for _, v in named))
+    renames: List[Tuple[str, str]] = []
+    if not mainland:
+        for value, by_place in AMBIGUOUS_BANKS.items():
+            if place in by_place and any(r.label == "bank" and r.value == value for r in rules):
+                renames.append((value, by_place[place]))
+    return Jurisdiction(place, places, tuple(renames))

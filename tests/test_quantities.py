@@ -251,6 +251,21 @@ def test_extract_quantities_no_false_positives(text):
     assert _pairs(text) == []
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the normaliser turns "，" into ","; a number right after it is still read
+        ("招行五万,三个月没还了", [(AMOUNT, 50000), (OVERDUE_DURATION, 90)]),
+        ("三万是招行的,两万是浦发的", [(AMOUNT, 30000), (AMOUNT, 20000)]),
+        ("三万是招行的，两万是浦发的", [(AMOUNT, 30000), (AMOUNT, 20000)]),
+        ("1.2.3", []),
+        ("版本1.300", []),
+    ],
+)
+def test_numbers_after_a_comma(text, expected):
+    assert _pairs(text) == expected
+
+
 def test_installment_period_is_not_overdue_duration():
     assert _pairs("欠浦发一万二，能不能分两年还") == [(AMOUNT, 12000)]
 
@@ -308,3 +323,154 @@ def test_module_does_no_work_at_import():
     importlib.import_module("actions.guidance.quantities")
     assert "cn2an" not in sys.modules
     assert q.parse_money("四万三") == 43000
+
+
+# --------------------------------------------------------------------------- #
+# Long messages: repayments, limits, net loans, durations that are not overdue
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我欠了十二万，每个月只能还两千", [(AMOUNT, 120000)]),
+        ("每个月只能还一千左右，银行会同意分期吗", []),
+        ("浦发欠了六万，上个月还了一万，现在还欠五万", [(AMOUNT, 60000), (AMOUNT, 50000)]),
+        ("额度五万，已经刷了四万八", [(AMOUNT, 48000)]),
+        ("额度五万", [(AMOUNT, 50000)]),  # alone it may answer a question about the card
+        ("借了三千到手只有两千一，七天就要还四千五", [(AMOUNT, 3000), (AMOUNT, 4500)]),
+        ("每月工资六千，房租一千五，欠了三张卡一共十二万",
+         [(MONTHLY_INCOME, 6000), (MONTHLY_EXPENSE, 1500), (AMOUNT, 120000)]),
+        ("在上海工作三年了，欠了招行四万多，逾期两个月", [(AMOUNT, 40000), (OVERDUE_DURATION, 60)]),
+        ("老板三个月没发工资了，信用卡逾期四十多天", [(OVERDUE_DURATION, 40)]),
+        ("说好一年还，现在两年了还没还", [(OVERDUE_DURATION, 730)]),
+        ("失业半年了，信用卡也逾期了三个月", [(OVERDUE_DURATION, 90)]),
+        ("失业后逾期了半年", [(OVERDUE_DURATION, 180)]),
+        ("疫情关了一年，现在逾期三个月了", [(OVERDUE_DURATION, 90)]),
+        ("七天后要还两千", [(AMOUNT, 2000)]),
+        ("我今年六十八了，退休金两千八", [(MONTHLY_INCOME, 2800)]),
+        ("欠了两万多台币", [(AMOUNT, 20000)]),
+        ("欠了八万港币", [(AMOUNT, 80000)]),
+        ("借一万砍头息两千", [(AMOUNT, 10000)]),
+        ("每个月房贷四千，车贷两千，工资一万，信用卡欠了六万",
+         [(MONTHLY_EXPENSE, 4000), (MONTHLY_EXPENSE, 2000), (MONTHLY_INCOME, 10000), (AMOUNT, 60000)]),
+        ("我是送外卖的，一个月到手六千五，房租一千二，花呗欠了三千多",
+         [(MONTHLY_INCOME, 6500), (MONTHLY_EXPENSE, 1200), (AMOUNT, 3000)]),
+        ("退休了，每月退休金三千二，儿子借了八万跑路了", [(MONTHLY_INCOME, 3200), (AMOUNT, 80000)]),
+        # the month of a rate, with words in between
+        ("一个月辛辛苦苦也就挣五千", [(MONTHLY_INCOME, 5000)]),
+        ("逾期一个月了，工资五千", [(OVERDUE_DURATION, 30), (MONTHLY_INCOME, 5000)]),
+        ("拖了三个月，花了两千", [(OVERDUE_DURATION, 90), (MONTHLY_EXPENSE, 2000)]),
+    ],
+)
+def test_extract_quantities_long_messages(text, expected):
+    assert _pairs(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["去杭州玩三天怎么安排", "征信五年是从什么时候开始算", "一个月上门几次算正常", "在工厂做了五年",
+     "我已经向12378投诉了,一个星期没回音", "我是外卖骑手,一个月四五千,不固定"],
+)
+def test_durations_that_are_not_overdue(text):
+    assert [p for p in _pairs(text) if p[0] == OVERDUE_DURATION] == []
+
+
+def test_duration_words_hidden_by_other_entities_still_count():
+    # "上门" is a behavior span (blocked), yet it still says the month is a rate
+    text = "一个月上门几次算正常"
+    assert _pairs(text, blocked=[(3, 5)]) == []
+
+
+def test_amounts_carry_kind_and_currency():
+    found = extract_quantities("一共欠了十二万，大概新台币五十万")
+    assert [(f["kind"], f["currency"]) for f in found] == [(q.TOTAL, "CNY"), (q.DEBT, "TWD")]
+
+
+# --------------------------------------------------------------------------- #
+# debt_kind
+
+@pytest.mark.parametrize(
+    "text, number, kind",
+    [
+        ("欠了五万", "五万", q.DEBT),
+        ("招行三万", "三万", q.DEBT),
+        ("一共欠了十二万", "十二万", q.TOTAL),
+        ("加起来二十多万", "二十多万", q.TOTAL),
+        ("欠款总额是八万", "八万", q.TOTAL),
+        ("上个月还了一万", "一万", q.REPAID),
+        ("每个月要还三千", "三千", q.REPAID),
+        ("能不能先还两千", "两千", q.REPAID),
+        ("最低还款一千二", "一千二", q.REPAID),
+        ("现在还欠四万", "四万", q.REMAINING),
+        ("还剩两万", "两万", q.REMAINING),
+        ("七天就要还四千五", "四千五", q.REMAINING),
+        ("本金六万", "六万", q.PRINCIPAL),
+        ("额度五万", "五万", q.LIMIT),
+    ],
+)
+def test_debt_kind(text, number, kind):
+    assert q.debt_kind(text, text.index(number)) == kind
+
+
+def test_debt_kind_stops_at_the_lender():
+    text = "网贷还有三万"
+    assert q.debt_kind(text, 4) == q.REMAINING
+    text = "还有泰隆银行十五万"
+    assert q.debt_kind(text, 6) == q.REMAINING
+    assert q.debt_kind(text, 6, cut=6) == q.DEBT
+
+
+# --------------------------------------------------------------------------- #
+# summarise_debts
+
+def _lenders(text, names):
+    return [(text.index(n), text.index(n) + len(n), n) for n in names]
+
+
+def _summary(text, lenders=(), generic=()):
+    named = _lenders(text, lenders)
+    # lender names are blocked, as the entity extractor does ("花呗" is no 花 spending)
+    amounts = [f for f in extract_quantities(text, blocked=[(s, e) for s, e, _ in named]) if f["entity"] == AMOUNT]
+    return q.summarise_debts(text, amounts, named, [(text.index(w), text.index(w) + len(w), t) for w, t in generic])
+
+
+@pytest.mark.parametrize(
+    "text, lenders, generic, expected",
+    [
+        ("招行3万，浦发2万5，花呗八千", ["招行", "浦发", "花呗"], [],
+         {"amount_parts": [30000, 25000, 8000], "amount_total": 63000}),
+        ("欠了建行三万、农行一万五，总共四万五", ["建行", "农行"], [],
+         {"amount_parts": [30000, 15000], "amount_total": 45000}),
+        ("招行欠了五万，还了一万，还欠四万", ["招行"], [], {}),
+        ("欠了五万，现在还剩四万", [], [], {}),
+        ("欠了五万多，大概五万三", [], [], {}),
+        ("一张卡三万，另一张两万", [], [], {"amount_parts": [30000, 20000], "amount_total": 50000}),
+        ("欠了五万，又借了两万", [], [], {"amount_parts": [50000, 20000], "amount_total": 70000}),
+        ("三万是招行的，两万是浦发的", ["招行", "浦发"], [],
+         {"amount_parts": [30000, 20000], "amount_total": 50000}),
+        ("一共欠了十二万，其中招行五万，浦发七万", ["招行", "浦发"], [],
+         {"amount_parts": [50000, 70000], "amount_total": 120000}),
+        ("欠了五万，招行三万浦发两万", ["招行", "浦发"], [],
+         {"amount_parts": [30000, 20000], "amount_total": 50000}),
+        ("信用卡一共欠了八万，网贷一共三万", [], [("信用卡", "credit_card"), ("网贷", "online_lending")],
+         {"amount_parts": [80000, 30000], "amount_total": 110000}),
+        ("欠了三张卡一共十二万", [], [("张卡", "credit_card")], {}),
+        ("招行三万，额度五万", ["招行"], [], {}),
+        ("招行三万，浦发额度五万", ["招行", "浦发"], [], {}),
+        ("招行两万，台新三十万台币", ["招行", "台新"], [], {}),
+        ("欠了两万，利息三千", [], [], {}),
+        ("工资六千，房租一千五，欠了八万", [], [], {}),
+    ],
+)
+def test_summarise_debts(text, lenders, generic, expected):
+    assert _summary(text, lenders, generic) == expected
+
+
+def test_summarise_debts_same_value_twice_is_two_debts():
+    text = "招行三万，浦发三万"
+    assert _summary(text, ["招行", "浦发"]) == {"amount_parts": [30000, 30000], "amount_total": 60000}
+
+
+@pytest.mark.parametrize("junk", [None, 42, "", "招行三万"])
+def test_summarise_debts_junk(junk):
+    assert q.summarise_debts(junk, [{"start": "x"}], [(0, 1)]) == {}
+    assert q.summarise_debts(junk, []) == {}

@@ -13,7 +13,11 @@ few regular expressions. Every public function accepts any object and returns
   ``monthly_income`` (工资/收入/月薪/挣/赚/到手 ...) or ``monthly_expense``
   (房租/生活费/开销/花销/支出/开支/花 ...); ``None`` for fees and interest.
 * :func:`extract_quantities` -- all of the above over a whole message, returning
-  Rasa-style entity dicts (entity, value, start, end).
+  Rasa-style entity dicts (entity, value, start, end; amounts also have a
+  ``kind``: debt, total, remaining, principal or limit). Repayments ("还了一万",
+  "每月还两千") are not the debt and are left out.
+* :func:`summarise_debts` -- several debt amounts of one message, one per lender
+  ("招行3万，浦发2万5，花呗八千"), added up: ``amount_parts`` and ``amount_total``.
 
 The input is expected to be Simplified Chinese with half-width digits (the
 pipeline's normaliser runs first); full-width digits/letters are tolerated.
@@ -33,6 +37,8 @@ __all__ = [
     "parse_duration",
     "classify_money",
     "extract_quantities",
+    "debt_kind",
+    "summarise_debts",
     "warm_up",
 ]
 
@@ -40,6 +46,14 @@ AMOUNT = "amount"
 MONTHLY_INCOME = "monthly_income"
 MONTHLY_EXPENSE = "monthly_expense"
 OVERDUE_DURATION = "overdue_duration"
+
+# What an `amount` number is, for adding debts up (debt_kind).
+DEBT = "debt"
+TOTAL = "total"
+REMAINING = "remaining"
+PRINCIPAL = "principal"
+LIMIT = "limit"
+REPAID = "repaid"
 
 # Anything larger is not an amount a person owes or earns (10 billion yuan).
 MAX_YUAN = 10_000_000_000
@@ -289,7 +303,8 @@ _KEYWORDS: Dict[Optional[str], Sequence[str]] = {
     # Fees and interest are not the debt, the income or the spending.
     None: (
         "利息", "违约金", "罚息", "滞纳金", "手续费", "年费", "上门费", "服务费", "保证金",
-        "分期费", "管理费",
+        "分期费", "管理费", "砍头息", "砍头费", "中介费", "押金", "会员费", "评估费", "担保费", "咨询费",
+        "催收费", "逾期费",
     ),
 }
 _KEYWORD_RE = re.compile(
@@ -303,6 +318,9 @@ _KEYWORD_RE = re.compile(
 )
 _KEYWORD_LABEL = {k: label for label, ks in _KEYWORDS.items() for k in ks}
 _CLAUSE_BREAK = set("，。,.;；!！?？\n\r\t、:：()（）[]【】")
+# Income words that also name what a loan paid out after fees ("到手两千一").
+_NET_LOAN_WORDS = ("到手", "拿到", "能拿")
+_BORROW_RE = re.compile(r"借|贷|下款|放款")
 _LEFT_WINDOW = 12
 _WIDE_WINDOW = 16
 _RIGHT_WINDOW = 4
@@ -346,6 +364,8 @@ def classify_money(
             # clause, as long as no other number came in between.
             best = _nearest_keyword(text[max(floor, start - _WIDE_WINDOW, 0) : start])
         if best is not None:
+            if best in _NET_LOAN_WORDS and _BORROW_RE.search(_left_context(text, start, 0)):
+                return None  # "借了三千到手两千一": what the lender paid out
             return _KEYWORD_LABEL[best]
         right = text[end : end + _RIGHT_WINDOW + 3]
         m = re.match(r"(?:多|来|余)?(?:块钱|元钱|块|元)?(?:的)?", right)
@@ -368,7 +388,7 @@ _IDIOMS = (
 )
 _IDIOM_RE = re.compile("|".join(map(re.escape, _IDIOMS)))
 _MONEY_UNIT_RE = re.compile(
-    r"(?:多|来|余)?(?:块钱|元钱|块|元|圆|人民币|rmb)", re.IGNORECASE
+    r"(?:多|来|余)?(?:块钱|元钱|块|元|圆|人民币|rmb|新台币|台币|港币|港元|港纸)", re.IGNORECASE
 )
 _QUALIFIER_RE = re.compile(r"(?:多|来|余)")
 # "二十多万", "三百来万": a qualifier between a number and its magnitude; the
@@ -422,7 +442,7 @@ def extract_quantities(
         spans = [(int(s), int(e)) for s, e in blocked]
         spans += [m.span() for m in _IDIOM_RE.finditer(text)]
         masked = _mask(text, spans)
-        found = _extract(masked)
+        found = _extract(masked, text)
         if not any(f["entity"] == MONTHLY_INCOME for f in found):
             m = _NO_INCOME_RE.search(masked)
             if m:
@@ -435,7 +455,8 @@ def extract_quantities(
         return []
 
 
-def _extract(masked: str) -> List[Dict[str, Any]]:
+def _extract(masked: str, text: str) -> List[Dict[str, Any]]:
+    """``masked`` has the blocked spans masked; ``text`` is what the user wrote."""
     found: List[Dict[str, Any]] = []
     candidates = []  # (kind, start, end, value)
     pos = 0
@@ -447,14 +468,15 @@ def _extract(masked: str) -> List[Dict[str, Any]]:
         start, end = m.span()
         pos = end
         prev = masked[start - 1] if start > 0 else ""
-        if prev and (prev.isascii() and prev.isalnum() or prev in ".,"):
-            continue  # part of a code, phone or version string
+        if prev and (prev.isascii() and prev.isalnum()
+                     or prev in ".," and start >= 2 and masked[start - 2].isdigit()):
+            continue  # part of a code, phone or version string ("1.2.3"), not after a comma
         num = m.group()
         # Durations: "三个月", "一年半", "3个多月", "两周", "20天".
         d = _DURATION_RE.match(masked, start)
         if d and d.start("num") == start and d.end("num") == end:
             days = _duration_days(d)
-            if days is not None and _duration_ok(masked, start, d.end(), prev):
+            if days is not None and _duration_ok(text, start, d.end(), prev):
                 candidates.append((OVERDUE_DURATION, start, d.end(), days))
             pos = d.end()
             continue
@@ -482,8 +504,8 @@ def _extract(masked: str) -> List[Dict[str, Any]]:
         if value is None:
             continue
         bare = not unit and not any(c in "十百千万亿拾佰仟wWkK" for c in num)
-        if bare and value < 100:
-            continue  # a bare small number is not money
+        if not unit and value < 100:
+            continue  # a small number without 元/块 is not money ("今年六十八了")
         candidates.append(("money" if not bare else "bare", start, span_end, value))
     # Half durations without a leading number: "半年", "半个月".
     for h in _HALF_DURATION_RE.finditer(masked):
@@ -494,7 +516,7 @@ def _extract(masked: str) -> List[Dict[str, Any]]:
         if prev and (prev in _CN_DIGITS or prev in "个多"):
             continue
         days = _duration_days(h)
-        if days is not None and _duration_ok(masked, s, e, prev):
+        if days is not None and _duration_ok(text, s, e, prev):
             candidates.append((OVERDUE_DURATION, s, e, days))
     candidates.sort(key=lambda c: c[1])
 
@@ -512,10 +534,34 @@ def _extract(masked: str) -> List[Dict[str, Any]]:
             pass
         else:
             label = classify_money(masked, s, e, floor)
-            if label is not None:
+            if label == AMOUNT:
+                found.append({"entity": label, "value": value, "start": s, "end": e,
+                              "kind": debt_kind(masked, s, floor), "currency": _currency(masked, s, e)})
+            elif label is not None:
                 found.append({"entity": label, "value": value, "start": s, "end": e})
         floor = e
-    return found
+    return _owed_only(found)
+
+
+_CURRENCIES = (("新台币", "TWD"), ("台币", "TWD"), ("港币", "HKD"), ("港元", "HKD"), ("港纸", "HKD"))
+
+
+def _currency(text: str, start: int, end: int) -> str:
+    """CNY unless 台币/港币 is written right before or after the number."""
+    before, after = text[max(0, start - 3) : start], text[end - 2 : end + 3]
+    for word, code in _CURRENCIES:
+        if before.endswith(word) or word in after:
+            return code
+    return "CNY"
+
+
+def _owed_only(found: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Drop repayments ("还了一万", "每月只能还一千"), and a credit limit when
+    the debt itself is also given ("额度五万，刷了四万八")."""
+    kept = [f for f in found if f.get("kind") != REPAID]
+    if any(f.get("kind") not in (None, LIMIT) for f in kept if f["entity"] == AMOUNT):
+        kept = [f for f in kept if f.get("kind") != LIMIT]
+    return kept
 
 
 def _has_keyword(masked: str, start: int, floor: int) -> bool:
@@ -529,15 +575,35 @@ def _answer_only(masked: str, start: int, end: int) -> bool:
 
 
 _DURATION_BAD_PREV_WORDS = ("还有", "还剩", "剩下", "再过", "需要", "要等")
+# A duration in a clause about work, school, wages or illness is not how long
+# the debt is overdue ("在上海工作三年了", "包工头拖欠工资半年了"), unless the
+# clause says so ("失业后逾期了半年").
+_NOT_OVERDUE_CONTEXT_RE = re.compile(
+    r"工作|上班|打工|干活|念书|读书|上学|住院|结婚|失业|生病|工资|认识|来了|待了|呆了|玩|旅游|出差|放假|请假|"
+    r"征信|保留|记录|关门|关了|停业|歇业|倒闭|疫情|住了|干了|做了|厂|投诉|回音|回复|答复|等了"
+)
+_OVERDUE_WORDS_RE = re.compile(r"逾期|没还|未还|还不上|断供|停还|拖欠(?!工资)")
+# A term agreed on is not an overdue time: "说好一年还", "约定三个月还清".
+_TERM_WORDS_RE = re.compile(r"(?:说好|约定|约好|讲好|答应|期限|借期)$")
+_TERM_NEXT = ("就要", "要还", "还清", "还完", "就得", "内还", "后还")
 
 
-def _duration_ok(masked: str, start: int, end: int, prev: str) -> bool:
+def _duration_ok(text: str, start: int, end: int, prev: str) -> bool:
+    """Whether the duration at ``text[start:end]`` is how long a debt is overdue."""
     if prev in _DURATION_BAD_PREV:
         return False
-    if masked[max(0, start - 2) : start] in _DURATION_BAD_PREV_WORDS:
+    if text[max(0, start - 2) : start] in _DURATION_BAD_PREV_WORDS:
         return False  # "还有两年才消": time remaining, not time overdue
-    after = masked[end : end + 3]
-    if any(after.startswith(w) for w in _DURATION_BAD_NEXT):
+    after = text[end : end + 3]
+    if any(after.startswith(w) for w in _DURATION_BAD_NEXT + _TERM_NEXT):
+        return False
+    clause = _left_context(text, start, 0)
+    if _TERM_WORDS_RE.search(clause):
+        return False
+    # the whole clause: "老板三个月没发工资了"
+    lo, hi = _clause_of(text, start)
+    clause = text[max(lo, start - _LEFT_WINDOW) : min(hi, end + _LEFT_WINDOW)]
+    if _NOT_OVERDUE_CONTEXT_RE.search(clause) and not _OVERDUE_WORDS_RE.search(clause):
         return False
     return True
 
@@ -555,15 +621,191 @@ _RATE_WORDS_RE = re.compile(
 )
 
 
+_EARN_SPEND_RE = re.compile(
+    "|".join(sorted(map(re.escape, _KEYWORDS[MONTHLY_INCOME] + _KEYWORDS[MONTHLY_EXPENSE]), key=len, reverse=True))
+)
+
+
 def _money_follows(candidates: List[Tuple[str, int, int, int]], end: int, masked: str) -> bool:
     """True when a duration is the period of a rate: "一个月挣五千", "一个月两千"."""
+    nxt = masked[end : end + 1]
+    if nxt and (nxt in _CN_DIGITS or nxt.isdigit()):
+        return True  # "一个月四五千": a number, even one that is not read as money
     for kind, s, _e, _v in candidates:
         if kind in ("money", "bare") and s >= end:
             between = masked[end:s]
-            if len(between) > 6 or "欠" in between or "了" in between:
+            if len(between) > 8 or "欠" in between or between.startswith("了"):
+                return False
+            if any(c in _CLAUSE_BREAK for c in between):
+                return False
+            if _EARN_SPEND_RE.search(between):
+                return True  # "一个月跑下来能挣七千", "一个月辛辛苦苦也就挣五千"
+            if len(between) > 6 or "了" in between:
                 return False
             return _RATE_WORDS_RE.sub("", between) == ""
         if s >= end:
             break
-    nxt = masked[end : end + 1]
-    return bool(nxt) and (nxt in _CN_DIGITS or nxt.isdigit())
+    return False
+
+
+# --------------------------------------------------------------------------- #
+# Several debts in one message: what each amount is, and the total.
+
+_DEBT_KIND_WORDS: Dict[str, Sequence[str]] = {
+    TOTAL: (
+        "总共", "一共", "共计", "合计", "加起来", "加一起", "加在一起", "总额", "总计", "总欠", "共欠",
+        "累计", "算下来", "总的", "全部加", "全部欠", "总欠款", "全加起来", "还款总额",
+    ),
+    REPAID: (
+        "还了", "已还", "还过", "还掉", "还上", "还进去", "已经还", "月还", "每月还", "每个月还", "每月要还",
+        "每个月要还", "一个月要还", "一个月还", "每期还", "一期还", "只能还", "能还", "可以还", "最低还",
+        "打算还", "想还", "先还", "还款", "月供", "每月还款", "每个月还款", "还清了", "才还", "分期还",
+    ),
+    REMAINING: (
+        "还剩", "剩下", "剩余", "还欠", "还差", "还有", "现在欠", "目前欠", "还要还", "要还", "得还",
+        "应还", "待还", "需还", "该还", "未还", "没还", "应还款", "待还款", "未还款", "还款金额",
+    ),
+    PRINCIPAL: ("本金",),
+    LIMIT: ("额度", "授信", "提额"),
+}
+_DEBT_KIND_RE = re.compile(
+    "|".join(sorted((re.escape(w) for ws in _DEBT_KIND_WORDS.values() for w in ws), key=len, reverse=True))
+)
+_DEBT_KIND_OF = {w: kind for kind, ws in _DEBT_KIND_WORDS.items() for w in ws}
+
+
+def debt_kind(text: Any, start: int, floor: int = 0, cut: int = 0) -> str:
+    """What the debt-amount number at ``text[start:]`` is, from the words in its
+    clause before it (after ``floor``, the previous number, and ``cut``, a
+    lender named in between): total, repaid, remaining, principal, limit or debt.
+
+    >>> debt_kind("一共欠了十二万", 4), debt_kind("还了一万", 2), debt_kind("还欠四万", 2)
+    ('total', 'repaid', 'remaining')
+    """
+    try:
+        context = _left_context(text, start, max(floor, cut))
+        best = None
+        for m in _DEBT_KIND_RE.finditer(context):
+            if best is None or m.end() > best.end() or (
+                m.end() == best.end() and len(m.group()) > len(best.group())
+            ):
+                best = m
+        if best is not None and best.end() == len(context):
+            return _DEBT_KIND_OF[best.group()]
+        if context.endswith("还"):
+            return REPAID  # "能不能先还两千", "还两千就行"
+        if best is not None:
+            return _DEBT_KIND_OF[best.group()]
+        return DEBT
+    except Exception:
+        return DEBT
+
+
+# Words that start a new debt without naming the lender ("一张三万，另一张两万").
+_NEW_DEBT_RE = re.compile(
+    r"另外一张|另一张|还有一张|另外一家|另一家|还有一家|第[二三四五六七八九]张|第[二三四五六七八九]家|"
+    r"一张|一家|又借了|又欠了|又贷了|又借|又欠"
+)
+_SUMMARY_BREAK = set("，。,.;；!！?？\n\r\t、:：")
+
+
+def _clause_of(text: str, pos: int) -> Tuple[int, int]:
+    lo = pos
+    while lo > 0 and text[lo - 1] not in _SUMMARY_BREAK:
+        lo -= 1
+    hi = pos
+    while hi < len(text) and text[hi] not in _SUMMARY_BREAK:
+        hi += 1
+    return lo, hi
+
+
+def summarise_debts(
+    text: Any,
+    amounts: Sequence[Dict[str, Any]],
+    lenders: Sequence[Tuple[int, int, str]] = (),
+    kinds_of_debt: Sequence[Tuple[int, int, str]] = (),
+) -> Dict[str, Any]:
+    """Add up the debts of a message, one amount per lender.
+
+    ``amounts`` are the `amount` dicts of :func:`extract_quantities` (with their
+    ``kind``); ``lenders`` the named lenders as (start, end, name) and
+    ``kinds_of_debt`` the generic ones (信用卡, 网贷 ...) as (start, end, type).
+    Each amount belongs to the lender named in its clause (else to the one
+    named last before it); a lender's later balance ("还欠四万") replaces its
+    earlier amount; a stated total ("一共", "加起来") is the total and is not
+    added. Returns ``{"amount_parts": [...], "amount_total": n}`` when there are
+    at least two debt amounts, else ``{}``. Never raises.
+    """
+    try:
+        if not isinstance(text, str):
+            return {}
+        return _summarise(text, list(amounts), sorted(lenders), sorted(kinds_of_debt))
+    except Exception:
+        return {}
+
+
+_PLURAL_RE = re.compile(r"[两三四五六七八九十几多好][个家张笔]")
+
+
+def _summarise(text, amounts, lenders, generic) -> Dict[str, Any]:
+    markers = [(m.start(), m.end(), f"#{m.start()}") for m in _NEW_DEBT_RE.finditer(text)]
+    # Named lenders first, then "另一张", then 信用卡/网贷: the most specific wins.
+    tiers = [lenders, markers, generic]
+    items = []  # (key or None, kind, value, clause mentions, plural)
+    owed = [a for a in amounts if a.get("kind", DEBT) not in (REPAID, LIMIT)]
+    if len({a.get("currency", "CNY") for a in owed}) > 1:
+        return {}  # 两万人民币 and 三十万台币 do not add up
+    for a in sorted(owed, key=lambda a: a["start"]):
+        kind = a.get("kind", DEBT)
+        lo, hi = _clause_of(text, a["start"])
+        key = None
+        for tier in tiers:
+            before = [m for m in tier if lo <= m[0] and m[1] <= a["start"]]
+            after = [m for m in tier if a["end"] <= m[0] and m[1] <= hi]
+            if before or after:
+                key = (before[-1] if before else after[0])[2]
+                break
+        named = [m for m in lenders + generic if lo <= m[0] and m[1] <= hi]
+        plural = any(_PLURAL_RE.search(text[max(0, m[0] - 2) : m[1]]) for m in named)
+        # "信用卡总共欠了二十多万，其中浦发八万 ...": the parts follow.
+        parts_follow = text[hi + 1 : hi + 3] == "其中"
+        items.append([key, kind, a["value"], len({m[2] for m in named}), plural or parts_follow])
+    last_key = None
+    for item in items:  # an amount without a lender in its clause: the last one named
+        if item[0] is None:
+            item[0] = last_key
+        last_key = item[0]
+    keys = {i[0] for i in items}
+    groups: Dict[Any, List[Tuple[str, int]]] = {}
+    totals: List[int] = []
+    for key, kind, value, n_named, plural in items:
+        # "一共" is one lender's total only when its clause names just that
+        # lender and other lenders have amounts ("信用卡一共八万，网贷一共三万").
+        if kind == TOTAL and (n_named != 1 or plural or not keys - {key}):
+            totals.append(value)
+            continue
+        groups.setdefault(key, []).append((kind, value))
+    values = {k: _group_value(g) for k, g in groups.items()}
+    # An amount of no lender that is the sum of the others is their total
+    # ("欠了五万，招行三万浦发两万").
+    if None in values and values[None] is not None and len(values) >= 3:
+        rest = [v for k, v in values.items() if k is not None and v is not None]
+        if values[None] == sum(rest):
+            totals.append(values.pop(None))
+    parts = [v for v in values.values() if v is not None]
+    if len(parts) + len(totals) < 2:
+        return {}
+    facts: Dict[str, Any] = {}
+    if len(parts) >= 2:
+        facts["amount_parts"] = parts
+    facts["amount_total"] = totals[-1] if totals else sum(parts)
+    return facts
+
+
+def _group_value(items: List[Tuple[str, int]]) -> Optional[int]:
+    """One lender's debt: its latest balance, else its latest amount."""
+    for kinds in ((REMAINING,), (DEBT, TOTAL), (PRINCIPAL,)):
+        values = [v for k, v in items if k in kinds]
+        if values:
+            return values[-1]
+    return None
