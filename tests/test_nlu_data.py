@@ -21,6 +21,9 @@ from pathlib import Path
 import jieba
 import opencc
 import pytest
+import yaml
+
+from actions.guidance.facts import BEHAVIORS, RELATIONS
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.utils.io import read_yaml_file
 
@@ -53,6 +56,7 @@ EXTRA_INTENTS = [
     "start_installment_plan",
     "start_incident_log",
     "cancel",
+    "request_case_summary",
 ]
 ALL_INTENTS = CONTRACT_INTENTS + EXTRA_INTENTS
 # Punctuation-only input; addons.input_guard forces it, so it has no script or size quota.
@@ -82,17 +86,7 @@ BANKS = {
 }
 # non-bank lenders keep their own name
 OTHER_LENDERS = {"花呗", "借呗", "拍拍贷", "京东白条", "微粒贷"}
-RELATIONS = {
-    "父母", "配偶", "子女", "兄弟姐妹", "亲戚", "朋友", "同事", "单位", "领导",
-    "邻居", "通讯录", "紧急联系人", "物业", "村委会",
-}
-BEHAVIORS = {
-    "威胁", "辱骂", "频繁来电", "爆通讯录", "泼油漆", "堵门", "砸门", "闯入",
-    "拒不离开", "冒充警察", "冒充法院", "不出示证件", "跟踪", "殴打", "限制自由",
-    "损坏财物", "张贴", "深夜催收", "上门", "索要额外费用", "转账私人账户",
-    "曝光隐私",
-}
-CANONICAL = {"bank": BANKS | OTHER_LENDERS, "relation": RELATIONS, "behavior": BEHAVIORS}
+CANONICAL = {"bank": BANKS | OTHER_LENDERS, "relation": set(RELATIONS), "behavior": set(BEHAVIORS)}
 
 _T2S = opencc.OpenCC("t2s")
 
@@ -293,3 +287,45 @@ def tokenizer():
 )
 def test_user_dict_keeps_domain_terms(tokenizer, sentence, term):
     assert term in tokenizer.lcut(sentence), tokenizer.lcut(sentence)
+
+
+# --- the realistic set (tests/realistic_nlu.yml): written from scenarios, never trained on ----
+REALISTIC = Path(__file__).resolve().parent / "realistic_nlu.yml"
+KINDS = {"long_story", "fragment", "typo", "dialect", "mixed", "emoji", "traditional", "taiwan_hk",
+         "out_of_scope_near", "out_of_scope_far", "live_emergency", "danger_not_now", "multi_worry",
+         "fake_authority", "plain"}
+
+
+@pytest.fixture(scope="module")
+def realistic():
+    data = yaml.safe_load(REALISTIC.read_text(encoding="utf-8"))
+    return [(block["intent"], e["text"], e.get("metadata") or {}) for block in data["nlu"] for e in block["examples"]]
+
+
+def test_realistic_set_is_never_in_the_training_data(train, realistic):
+    training = {normalise(m.get("text")) for m in train.training_examples}
+    leaked = [text for _, text, _ in realistic if normalise(text) in training]
+    assert not leaked, leaked
+
+
+def test_realistic_set_has_the_mix_the_issue_asks_for(realistic):
+    n = len(realistic)
+    kinds = [set(meta.get("kinds") or []) for _, _, meta in realistic]
+    assert all(k <= KINDS for k in kinds)
+    share = lambda wanted: sum(1 for k in kinds if k & wanted) / n  # noqa: E731
+    assert n >= 500
+    assert share({"long_story"}) >= 0.30 and share({"fragment"}) >= 0.15
+    assert share({"typo", "dialect", "mixed", "emoji"}) >= 0.15 and share({"traditional"}) >= 0.20
+    out_of_scope = [k for (intent, _, _), k in zip(realistic, kinds) if intent == "out_of_scope"]
+    assert len(out_of_scope) >= 80 and sum("out_of_scope_near" in k for k in out_of_scope) >= 40
+    assert sum("live_emergency" in k for k in kinds) >= 40 and sum("danger_not_now" in k for k in kinds) >= 40
+    for (intent, text, meta), k in zip(realistic, kinds):
+        assert intent in CONTRACT_INTENTS, intent
+        if "long_story" in k:
+            assert len(text) >= 40, text
+        if "fragment" in k:
+            assert len(text) <= 8, text
+        if "live_emergency" in k:
+            assert intent == "emergency_now", text
+        if "danger_not_now" in k:
+            assert intent != "emergency_now", text
