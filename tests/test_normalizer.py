@@ -7,7 +7,16 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from actions.guidance.script import is_traditional, prefers_traditional, to_traditional
-from addons.text_normalizer import INPUT_EMPTY, INPUT_TRUNCATED, TEXT_SCRIPT, ChineseTextNormalizer, normalise
+from addons.lexicon_files import LexiconError
+from addons.text_normalizer import (
+    DROPPED_SYMBOLS,
+    INPUT_EMPTY,
+    INPUT_TRUNCATED,
+    TEXT_SCRIPT,
+    TYPOS_PATH,
+    ChineseTextNormalizer,
+    normalise,
+)
 
 
 @pytest.mark.parametrize(
@@ -91,3 +100,61 @@ def test_long_message_is_cut_and_flagged():
     message = Message(data={TEXT: "催收上门怎么办" * 100})
     normaliser.process([message])
     assert len(message.get(TEXT)) == 50 and message.get(INPUT_TRUNCATED)
+
+
+@pytest.mark.parametrize(
+    "text, script",
+    [
+        ("好", "neutral"),
+        ("1", "neutral"),
+        ("38000", "neutral"),
+        ("嗯嗯", "neutral"),
+        ("😭😭", "neutral"),
+        ("是的,我欠了", "neutral"),  # no character tells the scripts apart
+        ("我欠了5万", "simplified"),  # 万 / 萬
+        ("银行会起诉我吗", "simplified"),
+        ("銀行會起訴我嗎", "traditional"),
+        ("对", "simplified"),
+        ("對", "traditional"),
+    ],
+)
+def test_text_script_is_neutral_without_distinctive_characters(text, script):
+    message = Message(data={TEXT: text})
+    ChineseTextNormalizer().process([message])
+    assert message.get(TEXT_SCRIPT) == script
+    assert TEXT_SCRIPT in message.output_properties
+
+
+def test_dropped_emoji_are_kept_aside_for_the_safety_net():
+    message = Message(data={TEXT: "砸门了😭😭❗️"})
+    ChineseTextNormalizer().process([message])
+    assert message.get(TEXT) == "砸门了"  # the emoji presentation selector goes too
+    assert message.get(DROPPED_SYMBOLS) == "😭😭❗"
+    assert DROPPED_SYMBOLS not in message.output_properties
+
+
+def test_create_loads_the_typo_table_from_the_configured_path(tmp_path):
+    lexicon = tmp_path / "typos.yml"
+    lexicon.write_text("fixes:\n  - {typo: 崔收, fix: 催收, examples: [崔收]}\n", encoding="utf-8")
+    normaliser = ChineseTextNormalizer.create({TYPOS_PATH: str(lexicon)}, None, None, None)
+    message = Message(data={TEXT: "崔收来了"})
+    normaliser.process([message])
+    assert message.get(TEXT) == "催收来了"
+    default = ChineseTextNormalizer.create({}, None, None, None)  # data/lexicons/typos.yml
+    message = Message(data={TEXT: "信用咔預期三個月"})
+    default.process([message])
+    assert message.get(TEXT) == "信用卡逾期三个月"
+
+
+def test_create_refuses_a_missing_typo_table(tmp_path):
+    with pytest.raises(LexiconError):
+        ChineseTextNormalizer.create({TYPOS_PATH: str(tmp_path / "missing.yml")}, None, None, None)
+
+
+def test_editing_the_typo_table_changes_the_fingerprint(tmp_path):
+    lexicon = tmp_path / "typos.yml"
+    lexicon.write_text("fixes: []\n", encoding="utf-8")
+    before = ChineseTextNormalizer.fingerprint_addon({TYPOS_PATH: str(lexicon)})
+    assert before == ChineseTextNormalizer.fingerprint_addon({TYPOS_PATH: str(lexicon)})
+    lexicon.write_text("fixes:\n  - {typo: 崔收, fix: 催收, examples: [崔收]}\n", encoding="utf-8")
+    assert ChineseTextNormalizer.fingerprint_addon({TYPOS_PATH: str(lexicon)}) != before
