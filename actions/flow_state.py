@@ -83,7 +83,7 @@ def start_flow_events(tracker: Tracker, domain: Dict[Text, Any], form: str, fact
         return events + [SlotSet(CONFIRM_SLOT, "yes")]
     known = prefill(form, facts)
     for slot in slots:
-        if slot in FACT_FORM_SLOTS:
+        if slot in FACT_FORM_SLOTS or slot == CONFIRM_SLOT:
             continue
         events.append(SlotSet(slot, known.get(slot)))
     prefilled = [s for s in slots if known.get(s) is not None

@@ -166,9 +166,11 @@ class ExplainingFormValidation(FormValidationAction):
         return slot
 
     async def required_slots(self, domain_slots: List[Text], dispatcher, tracker, domain) -> List[Text]:
+        """domain.yml lists facts_confirmed first; it is asked only while re-used facts await a "对"."""
+        slots = [s for s in domain_slots if s != CONFIRM_SLOT]
         if tracker.get_slot(PREFILLED_SLOT) and tracker.get_slot(CONFIRM_SLOT) != "yes":
-            return [CONFIRM_SLOT] + list(domain_slots)
-        return list(domain_slots)
+            return [CONFIRM_SLOT] + slots
+        return slots
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         events = await super().run(dispatcher, tracker, domain)
@@ -179,7 +181,8 @@ class ExplainingFormValidation(FormValidationAction):
         prefilled = set(tracker.get_slot(PREFILLED_SLOT) or [])
         if requested in set_now or (requested == CONFIRM_SLOT and set_now & prefilled):
             return events + [SlotSet("form_failures", 0)]  # answered, or a fact corrected at the review
-        if _is_interruption(tracker) and not any(e.get("event") == "slot" for e in events):
+        answered = [e for e in events if e.get("event") == "slot" and e.get("name") != "requested_slot"]
+        if _is_interruption(tracker) and not answered:
             return events
         failures = int(tracker.get_slot("form_failures") or 0) + 1
         if failures >= FAILURE_LIMIT:

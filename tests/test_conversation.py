@@ -264,3 +264,24 @@ def test_a_new_user_or_a_second_session_start_gets_no_welcome_back(tracker_facto
     again = tracker_factory("/session_start", "session_start", history=["帮我算分期"],
                             slots={"unfinished_flow": "installment_plan_form"})
     assert run(ActionSessionStart(), again, domain)[1] == []
+
+
+REQUESTS = [
+    ("帮我算一下分期方案", "start_installment_plan"), ("替我起草一份个性化分期申请", "start_installment_plan"),
+    ("帮我把还款计划写出来", "start_installment_plan"), ("生成一份协商还款的申请书给我", "start_installment_plan"),
+    ("我想投诉", "start_incident_log"), ("帮我写一份举报催收的信", "start_incident_log"),
+    ("帮我把今天催收来家里的情况记录一下", "start_incident_log"), ("我想整理一份材料去投诉", "start_incident_log"),
+    ("帮我判断一下上门的人是不是正规催收", "start_collector_check"), ("帮我看看这个催收号码正规不正规", "start_collector_check"),
+]
+NOT_REQUESTS = ["怎么跟银行协商分期", "怎么投诉催收", "投诉电话是多少", "银行给我做了分期还能再协商吗",
+                "我算了一下每个月要还三千", "上门的人是真的银行的吗", "怎么核实催收的身份", "这算不算恶意透支"]
+
+
+@pytest.mark.parametrize("text, offer", REQUESTS)
+def test_an_outright_request_names_its_flow(text, offer):
+    assert KB.requested_flow(text) == offer
+
+
+@pytest.mark.parametrize("text", NOT_REQUESTS)
+def test_a_question_about_a_topic_is_not_a_flow_request(text):
+    assert KB.requested_flow(text) is None

@@ -28,7 +28,8 @@ def run(action, tracker, domain):
 
 
 def slots_set(events):
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    """Slots the validator set (the SDK also names the next requested slot; that is not an answer)."""
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"}
 
 
 def texts(messages):
@@ -107,7 +108,7 @@ def test_first_failure_only_counts(tracker_factory, domain):
 def test_another_question_is_left_to_the_rules(tracker_factory, domain):
     tracker = tracker_factory("催收能进我家吗", "ask_home_entry", slots={"requested_slot": "amount"}, active_loop=PLAN)
     events, messages = run(ValidateInstallmentPlanForm(), tracker, domain)
-    assert not [e for e in events if e.get("event") == "slot"] and messages == []
+    assert not slots_set(events) and messages == []
 
 
 def test_amount_said_during_another_question_keeps_the_debt(tracker_factory, domain):

@@ -190,10 +190,17 @@ def test_test_set_intents_are_known(test_set):
     assert all(m.get("intent") for m in test_set.training_examples)
 
 
+# Button payloads: natural requests for a flow belong to the contract intent ("帮我算一下分期" is
+# ask_installment_negotiation; the action starts the flow from its wording), so these are short commands.
+PAYLOAD_INTENTS = ("start_collector_check", "start_installment_plan", "start_incident_log")
+MIN_TEST_PAYLOAD = 3
+
+
 @pytest.mark.parametrize("intent", ALL_INTENTS)
 def test_test_set_covers_intent(test_by_intent, intent):
     count = len(test_by_intent.get(intent, []))
-    assert count >= MIN_TEST_PER_INTENT, f"{intent}: {count} test examples"
+    minimum = MIN_TEST_PAYLOAD if intent in PAYLOAD_INTENTS else MIN_TEST_PER_INTENT
+    assert count >= minimum, f"{intent}: {count} test examples"
 
 
 def test_test_set_is_held_out(train, test_set):

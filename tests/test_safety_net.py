@@ -47,6 +47,10 @@ def live_danger(raw: str) -> Optional[str]:
 # Danger happening now (Simplified, Traditional, emoji, typos, pinyin).
 LIVE = _lines(
     """
+they are breaking my door 快帮我
+他们breaking in了！
+he is hitting me, help
+催收的 won't leave 我家
 楼下现在七八个人堵着
 十个人在门口守着
 他们把我摔在地上
@@ -379,6 +383,7 @@ HYPOTHETICAL = _lines(
 # Past reports and habitual harassment (live again only with 现在还在 / 又来了: see LIVE).
 PAST = _lines(
     """
+上周他们在楼下拦住我抢手机，现在还在微信上骂我，这算什么
 昨天催收砸门了，我该怎么投诉
 上次他们冲进来过，我该怎么取证
 之前催收堵在我家门口不让我出门，我能告他们吗
@@ -444,6 +449,10 @@ PAST = _lines(
 # Other topics, phone harassment, out of scope, junk, look-alike words.
 NOT_EMERGENCY = _lines(
     """
+一天被打了四十几通电话，有没有上限
+被打了好几遍电话
+hit me up when you can
+the doorman is nice
 我一个人坐在家里哭
 我妈一个人待在家
 我一个人在门口等快递
