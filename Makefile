@@ -68,6 +68,8 @@ test-integration: install-dev train
 test-nlu: train
 	$(RASA) test nlu --nlu tests/test_nlu.yml --model models/debt-rights.tar.gz --out results/nlu
 	$(PY) scripts/check_nlu_results.py results/nlu/intent_report.json --min-accuracy 0.92 --min-macro-f1 0.90
+	$(PY) -W ignore scripts/check_realistic_nlu.py --model models/debt-rights.tar.gz --out results/realistic \
+		--min-accuracy 0.90 --min-emergency-recall 1.0
 
 test-stories: train
 	$(RASA) test core --stories tests/stories --model models/debt-rights.tar.gz --endpoints endpoints.yml --out results/core --fail-on-prediction-errors

@@ -19,7 +19,7 @@ from actions.tracker_facts import current_facts, latest_intent, script_update
 NOTED_FACTS = ("amount", "monthly_income", "monthly_expense", "overdue_duration", "bank")
 CASE_SLOTS = ("case_advice", "case_verdict", "case_plan", "case_incidents")
 # Slots that only make sense inside one session's turn.
-NOT_CARRIED = ("requested_slot", "form_failures", "session_started_metadata")
+NOT_CARRIED = ("requested_slot", "form_failures", "session_started_metadata", "last_buttons")
 SESSION_START_INTENT = "session_start"
 
 
@@ -43,7 +43,8 @@ class ActionNoteFacts(Action):
 
 
 def _last_bot_buttons(tracker: Tracker) -> List[Dict[str, Any]]:
-    """Buttons of the bot's last message with buttons before the user's latest message."""
+    """Buttons of the bot's last message with buttons before the user's latest message (at the start
+    of a stored segment, the ones the segment break kept in the `last_buttons` slot)."""
     seen_user = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
@@ -54,7 +55,9 @@ def _last_bot_buttons(tracker: Tracker) -> List[Dict[str, Any]]:
             buttons = (event.get("data") or {}).get("buttons") or []
             if buttons:
                 return list(buttons)
-    return []
+        elif event.get("event") == "session_started" and seen_user:
+            break
+    return list(tracker.get_slot("last_buttons") or [])
 
 
 class ActionRespondAffirm(Action):
@@ -99,9 +102,8 @@ class ActionSessionStart(Action):
             for name, value in (tracker.slots or {}).items()
             if value is not None and name not in NOT_CARRIED
         ]
-        unfinished = tracker.get_slot(UNFINISHED_SLOT)
-        returning = any(e.get("event") == "user" for e in tracker.events)
-        if unfinished in FORM_OFFERS and returning and latest_intent(tracker) != SESSION_START_INTENT:
+        unfinished = tracker.get_slot(UNFINISHED_SLOT)  # set only once a user has started a flow
+        if unfinished in FORM_OFFERS and latest_intent(tracker) != SESSION_START_INTENT:
             dialogue = load_dialogue()
             offer = FORM_OFFERS[unfinished]
             buttons = [
@@ -109,4 +111,5 @@ class ActionSessionStart(Action):
                 {"title": dialogue.buttons["not_now"], "payload": "/cancel"},
             ]
             say(dispatcher, tracker, "welcome_back", buttons=buttons, flow=dialogue.flow_names[unfinished])
+            carried.append(SlotSet("last_buttons", buttons))  # "好" or "1" answers the welcome
         return [SessionStarted(), *carried, ActionExecuted("action_listen")]

@@ -17,7 +17,8 @@ import re
 import unicodedata
 from typing import Any, Dict, List, Optional, Sequence
 
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.offers import offers
 _NUMBER = re.compile(r"^(?:选|选择|第)?\s*([1-9])\s*(?:个|项|号)?$")
@@ -54,16 +55,22 @@ def is_bare_yes(text: str) -> bool:
     return plain in YES_WORDS or (bool(plain) and all(ch == "👍" or ch == "👌" for ch in plain))
 
 
-def last_buttons(events: Sequence[Any]) -> List[Dict[str, Any]]:
-    """Buttons of the bot's last message with buttons since the user last spoke."""
-    for event in reversed(events):
+def last_buttons(tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
+    """Buttons of the bot's last message with buttons since the user last spoke; at the start of a
+    stored segment (addons/tracker_segments.py) the ones the segment break kept."""
+    from addons.tracker_segments import LAST_BUTTONS_SLOT
+
+    for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             return []
         if isinstance(event, BotUttered):
             buttons = (event.data or {}).get("buttons") or []
             if buttons:
                 return list(buttons)
-    return []
+        if isinstance(event, SessionStarted):
+            break
+    kept = tracker.get_slot(LAST_BUTTONS_SLOT) if LAST_BUTTONS_SLOT in tracker.slots else None
+    return list(kept or [])
 
 
 def chosen_payload(text: str, buttons: Sequence[Dict[str, Any]]) -> Optional[str]:

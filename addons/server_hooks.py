@@ -29,7 +29,7 @@ def _wrap_parse_message(original: Callable) -> Callable:
     async def parse_message(self, message: UserMessage, tracker=None, only_output_properties: bool = True):
         payload: Optional[str] = None
         if tracker is not None and message.text:
-            payload = chosen_payload(message.text, last_buttons(tracker.events))
+            payload = chosen_payload(message.text, last_buttons(tracker))
         if payload is None:
             return await original(self, message, tracker, only_output_properties)
         chosen = UserMessage(

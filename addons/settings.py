@@ -44,6 +44,9 @@ class Settings:
     sanic_workers: int = 1
     retention_days: int = 180
     max_message_chars: int = 2000
+    # A session is stored in segments of at most this many user turns (0: one segment), so a
+    # turn costs the same at turn 200 as at turn 1 (addons/tracker_segments.py).
+    segment_turns: int = 12
     rate_limit_per_minute: int = 30
     # WeChat Official Account; empty aes key = plaintext mode.
     wechat_token: str = ""
@@ -82,6 +85,7 @@ def load_settings() -> Settings:
         sanic_workers=_int("SANIC_WORKERS", 1),
         retention_days=_int("RETENTION_DAYS", 180),
         max_message_chars=_int("MAX_MESSAGE_CHARS", 2000),
+        segment_turns=_int("TRACKER_SEGMENT_TURNS", 12),
         rate_limit_per_minute=_int("RATE_LIMIT_PER_MINUTE", 30),
         wechat_token=os.environ.get("WECHAT_TOKEN", ""),
         wechat_app_id=os.environ.get("WECHAT_APP_ID", ""),

@@ -22,6 +22,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from addons.log_redaction import install_log_redaction
 from addons.redaction import redact_value
 from addons.settings import PROJECT_ROOT, load_settings
+from addons.tracker_segments import segment_break
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class RedactingTrackerStore(SQLTrackerStore):
         if "://" in url:
             url = _prepare_sqlite(url)
         self._max_text = settings.max_message_chars
+        self._segment_turns = settings.segment_turns
         install_log_redaction()
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         if self.engine.dialect.name == "sqlite":
@@ -138,7 +140,8 @@ class RedactingTrackerStore(SQLTrackerStore):
         )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Append the tracker's new events; after `action_delete_my_data` delete all instead."""
+        """Append the tracker's new events (closing a long segment, see addons/tracker_segments.py);
+        after `action_delete_my_data` delete all instead."""
         await self.stream_events(tracker)
         with self.session_scope() as session:
             events = list(self._additional_events(session, tracker))
@@ -147,6 +150,8 @@ class RedactingTrackerStore(SQLTrackerStore):
                 deleted = self._delete_rows(session, tracker.sender_id)
                 events = _kept_after_deletion(events, index)
                 logger.info(f"Deleted conversation on the user's request ({deleted} events).")
+            else:  # a long session: close the segment, the next turn loads only the new one
+                events += segment_break(tracker, self._segment_turns)
             for event in events:
                 session.add(self._row(tracker.sender_id, event))
             session.commit()

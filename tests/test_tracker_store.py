@@ -293,3 +293,96 @@ def test_importing_the_store_does_no_work(tmp_path):
                             env={"TRACKER_DB_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+# ---- long sessions are stored in segments (addons/tracker_segments.py) ----------------------------
+
+SEGMENT_DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [inform, ask_lawsuit]
+slots:
+  amount:
+    type: any
+    mappings: [{type: custom}]
+  requested_slot:
+    type: any
+    mappings: [{type: custom}]
+  script:
+    type: text
+    mappings: [{type: custom}]
+  last_buttons:
+    type: any
+    mappings: [{type: custom}]
+forms:
+  plan_form:
+    required_slots: [amount]
+"""
+)
+
+
+def _turn(tracker: DialogueStateTracker, text: str, buttons=None) -> None:
+    tracker.update(UserUttered(text, {"name": "inform", "confidence": 1.0}, [], {"text": text}))
+    tracker.update(ActionExecuted("action_give_guidance"))
+    tracker.update(BotUttered("答复", data={"buttons": buttons} if buttons else {}))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+@pytest.fixture
+def segmented(db_path, monkeypatch) -> RedactingTrackerStore:
+    monkeypatch.setenv("TRACKER_SEGMENT_TURNS", "5")
+    return RedactingTrackerStore(domain=SEGMENT_DOMAIN)
+
+
+def test_a_long_session_is_closed_at_a_turn_boundary_and_reloaded_short(segmented, db_path):
+    from rasa.shared.core.events import ActiveLoop
+
+    tracker = DialogueStateTracker.from_events(
+        "long", [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+        slots=SEGMENT_DOMAIN.slots)
+    offer = [{"title": "记录骚扰并生成投诉", "payload": "/start_incident_log"}]
+    for i in range(4):
+        _turn(tracker, f"問題{i}")
+        run(segmented.save(tracker))
+    assert not any(r["type_name"] == "session_started" for r in rows(db_path)[3:])  # not yet: 4 turns
+    tracker.update(ActiveLoop("plan_form"))
+    tracker.update(SlotSet("amount", 43000))
+    tracker.update(SlotSet("requested_slot", "amount"))
+    _turn(tracker, "好", buttons=offer)  # the fifth turn closes the segment
+    run(segmented.save(tracker))
+
+    stored = rows(db_path)
+    assert [r["type_name"] for r in stored].count("session_started") == 2
+    loaded = run(segmented.retrieve("long"))
+    assert sum(isinstance(e, UserUttered) for e in loaded.events) == 0  # the new segment only
+    assert loaded.active_loop_name == "plan_form"
+    assert loaded.get_slot("amount") == 43000 and loaded.get_slot("requested_slot") == "amount"
+    assert loaded.get_slot("script") == "traditional"  # from 問題…, though "好" has no script
+    assert loaded.get_slot("last_buttons") == offer
+    assert isinstance(loaded.events[-1], ActionExecuted) and loaded.events[-1].action_name == "action_listen"
+
+    _turn(loaded, "第六轮")
+    run(segmented.save(loaded))  # the next turn appends to the new segment
+    again = run(segmented.retrieve("long"))
+    assert sum(isinstance(e, UserUttered) for e in again.events) == 1 and again.get_slot("amount") == 43000
+
+
+def test_segments_are_all_deleted_on_request(segmented, db_path):
+    tracker = DialogueStateTracker.from_events("gone", [ActionExecuted("action_listen")], slots=SEGMENT_DOMAIN.slots)
+    for i in range(12):
+        _turn(tracker, f"第{i}轮")
+        run(segmented.save(tracker))
+        tracker = run(segmented.retrieve("gone"))
+    assert [r["type_name"] for r in rows(db_path, "gone")].count("session_started") == 2
+    assert segmented.delete_conversation("gone") > 0
+    assert rows(db_path, "gone") == []
+
+
+def test_segments_can_be_turned_off(db_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_SEGMENT_TURNS", "0")
+    store = RedactingTrackerStore(domain=SEGMENT_DOMAIN)
+    tracker = DialogueStateTracker.from_events("whole", [ActionExecuted("action_listen")], slots=SEGMENT_DOMAIN.slots)
+    for i in range(30):
+        _turn(tracker, f"第{i}轮")
+    run(store.save(tracker))
+    assert not any(r["type_name"] == "session_started" for r in rows(db_path, "whole"))

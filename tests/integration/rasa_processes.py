@@ -191,13 +191,13 @@ def texts(replies: List[Dict[str, Any]]) -> List[str]:
 
 
 @contextlib.contextmanager
-def real_bot(folder: Path, name: str) -> Iterator[RasaServer]:
+def real_bot(folder: Path, name: str, **env: str) -> Iterator[RasaServer]:
     """The trained bot as `make run` serves it (own action server, SQLite store in `folder`)."""
     assert MODEL.exists(), "run `make train` first (make test-integration depends on it)"
     actions = action_server(folder).start().wait_ready(90)
     rasa = RasaServer(
         name, folder, actions.health_url.replace("/health", "/webhook"), secrets.token_hex(8),
-        TRACKER_DB_URL=f"sqlite:///{folder / 'rasa.db'}",
+        TRACKER_DB_URL=f"sqlite:///{folder / 'rasa.db'}", **env,
     )
     try:
         yield rasa.start().wait_ready()
