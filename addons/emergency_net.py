@@ -186,7 +186,9 @@ class EmergencyDetector:
             return Assessment(None, None)
         text = self._lex.mandarin(text)
         clauses = [self._clause(c) for c in _CLAUSE_SPLIT.split(text) if c.strip()]
-        reactivated = self._cue("reactivate", text)
+        # "现在还在门口" reactivates a past story; "昨晚他们还在楼下" is the story itself.
+        reactivated = any(self._cue("reactivate", c) and not self._cue("past", c)
+                          for c in _CLAUSE_SPLIT.split(text) if c.strip())
         narration = "，".join(self._narration(c) for c in clauses)
         ctx = _Context(
             scope_hyp=False,

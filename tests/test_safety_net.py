@@ -47,6 +47,7 @@ def live_danger(raw: str) -> Optional[str]:
 # Danger happening now (Simplified, Traditional, emoji, typos, pinyin).
 LIVE = _lines(
     """
+门口好多人，门已经畀佢哋撞烂咗
 they are breaking my door 快帮我
 他们breaking in了！
 he is hitting me, help
@@ -383,6 +384,7 @@ HYPOTHETICAL = _lines(
 # Past reports and habitual harassment (live again only with 现在还在 / 又来了: see LIVE).
 PAST = _lines(
     """
+昨晚十一点多他们还在楼下喊我名字，这个时间可以催收吗
 上周他们在楼下拦住我抢手机，现在还在微信上骂我，这算什么
 昨天催收砸门了，我该怎么投诉
 上次他们冲进来过，我该怎么取证
