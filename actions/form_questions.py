@@ -60,8 +60,9 @@ def fact_phrase(slot: str, value: Any, dialogue: Dialogue) -> Optional[str]:
         shown = wan_text(int(value))
     elif slot == "overdue_duration":
         shown = overdue_text(int(value), flows)
-    elif slot == "incident_behaviors":
-        shown = flows.formats.list_sep.join(flows.incident.behaviors[b].fact for b in value if b in flows.incident.behaviors)
+    elif slot == "incident_behaviors":  # the facts are in the user's voice (for the complaint): "我" -> "你"
+        shown = flows.formats.list_sep.join(
+            flows.incident.behaviors[b].fact.replace("我", "你") for b in value if b in flows.incident.behaviors)
     elif isinstance(value, list):
         shown = flows.formats.list_sep.join(str(v) for v in value if v != "none")
     else:

@@ -26,7 +26,7 @@ CANONICAL_BANKS = [
 ]
 LABEL_KEYS = {
     "steps_heading", "basis_heading", "basis_also", "basis_etc", "help_heading", "bank_help", "disclaimer", "basis_button",
-    "basis_full_heading", "soft_law_note", "paraphrase_mark", "offer_start_collector_check",
+    "basis_full_heading", "soft_law_note", "paraphrase_mark", "disclaimer_outside", "offer_start_collector_check",
     "offer_start_installment_plan", "offer_start_incident_log", "also_mentioned", "also_button",
 }
 OFFERS = {

@@ -183,3 +183,16 @@ def test_a_debt_outside_the_mainland_gets_no_mainland_law(place, name):
 def test_a_mainland_card_held_by_a_taiwanese_person_is_mainland_law():
     advice = advise("ask_lawsuit", Facts(jurisdiction="mainland", bank="招商银行"), KB)
     assert advice.provisions and "outside_mainland" not in advice.variants
+
+
+def test_a_court_officer_at_the_door_is_not_answered_as_a_collector():
+    advice = advise("ask_home_entry", Facts(behavior=("冒充法院",)), KB)
+    assert "12368" in advice.answer and "接收" in advice.answer and "视为送达" in advice.answer
+    assert "你可以不开门" not in advice.answer
+    assert any("签收" in s for s in advice.steps)
+
+
+def test_no_mainland_hotline_in_the_disclaimer_abroad():
+    advice = advise("ask_lawsuit", Facts(jurisdiction="taiwan"), KB)
+    body = render_advice(advice, with_disclaimer=True, kb=KB)[0].text
+    assert "12348" not in body and KB.labels["disclaimer_outside"] in body

@@ -12,6 +12,7 @@ MAX_MESSAGE_CHARS = 600
 MAX_ALSO_CITED = 4  # further citations in an answer; the basis button lists them all
 SOFT_KINDS = ("self_regulation", "national_standard")
 LEGAL_BASIS_PAYLOAD = "/ask_legal_basis"
+OUTSIDE = "outside_mainland"  # the variant id of advice for a debt outside the mainland (no 12348 there)
 
 
 STRUCTURED_VERSION = 1
@@ -99,8 +100,9 @@ def render_advice(
         parts.append(_label(kb, "help_heading") + "；".join(_help_text(h) for h in advice.help))
     also_titles = [kb.guidance[intent].title or intent for intent in also]
     parts.extend(_label(kb, "also_mentioned").format(title=title) for title in also_titles)
+    disclaimer = _label(kb, "disclaimer_outside" if OUTSIDE in advice.variants else "disclaimer")
     if with_disclaimer:
-        parts.append(_label(kb, "disclaimer"))
+        parts.append(disclaimer)
     buttons = []
     if len(advice.provisions) > 1:
         buttons.append({"title": _label(kb, "basis_button"), "payload": LEGAL_BASIS_PAYLOAD})
@@ -121,7 +123,7 @@ def render_advice(
         "steps": list(advice.steps),
         "basis": basis_items(kb, advice.provisions),
         "help": help_items(advice.help),
-        "disclaimer": _label(kb, "disclaimer") if with_disclaimer else None,
+        "disclaimer": disclaimer if with_disclaimer else None,
     }
     return [_localise(OutMessage("\n\n".join(parts), buttons, structured), traditional)]
 
