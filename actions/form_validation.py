@@ -150,6 +150,14 @@ def parse_evidence(value: Any) -> Optional[List[str]]:
         return None
 
 
+def _corrects_a_fact(tracker: Tracker) -> bool:
+    """The latest message gives a new value to one of the re-used facts."""
+    prefilled = set(tracker.get_slot(PREFILLED_SLOT) or [])
+    new_values = tracker.slots_to_validate()
+    return any(new_values[slot] is not None and new_values[slot] != slot_before_latest_message(tracker, slot)
+               for slot in prefilled & set(new_values))
+
+
 def _is_interruption(tracker: Tracker) -> bool:
     """Another question (or cancel) rather than an answer to the form's question."""
     return latest_intent(tracker) not in ANSWER_INTENTS
@@ -173,8 +181,10 @@ class ExplainingFormValidation(FormValidationAction):
         return slots
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        events = await super().run(dispatcher, tracker, domain)
         requested = tracker.get_slot("requested_slot")
+        if requested == CONFIRM_SLOT and tracker.get_slot(CONFIRM_SLOT) == "yes" and _corrects_a_fact(tracker):
+            tracker.slots[CONFIRM_SLOT] = None  # so the SDK asks the review line again, not the next question
+        events = await super().run(dispatcher, tracker, domain)
         if not requested or tracker.active_loop.get("name") != self.form_name():
             return events
         set_now = {e.get("name") for e in events if e.get("event") == "slot" and e.get("value") is not None}
@@ -199,6 +209,8 @@ class ExplainingFormValidation(FormValidationAction):
         if value == EDIT:  # ask each re-used fact again
             cleared = {slot: None for slot in tracker.get_slot(PREFILLED_SLOT) or []}
             return {**cleared, CONFIRM_SLOT: "yes", PREFILLED_SLOT: None}
+        if value == "yes" and _corrects_a_fact(tracker):
+            return {CONFIRM_SLOT: None}  # "其实是六万" may read as a yes: show the line again
         return {CONFIRM_SLOT: "yes" if value == "yes" else None}
 
 

@@ -253,6 +253,21 @@ def test_a_correction_at_the_confirmation_replaces_the_value_without_a_failure(t
     assert changed.get("form_failures") == 0 and "facts_confirmed" not in changed
 
 
+def test_a_correction_read_as_a_yes_shows_the_line_again(tracker_factory, domain):
+    # "其实是六万" can be classified affirm; the new amount means the review is not yet a yes.
+    tracker = tracker_factory("其实是六万", "affirm", active_loop=PLAN,
+                              slots={"requested_slot": "facts_confirmed", "prefilled": ["amount"]},
+                              slot_events={"amount": 60000, "facts_confirmed": "yes"})
+    changed = slots_set(run(ValidateInstallmentPlanForm(), tracker, domain)[0])
+    assert changed["amount"] == 60000 and changed["facts_confirmed"] is None
+    plain_yes = tracker_factory("对", "affirm", active_loop=PLAN,
+                                slots={"requested_slot": "facts_confirmed", "prefilled": ["amount"], "amount": 50000},
+                                slot_events={"facts_confirmed": "yes"})
+    events = run(ValidateInstallmentPlanForm(), plain_yes, domain)[0]
+    assert "facts_confirmed" not in slots_set(events)  # the yes stands
+    assert [e["value"] for e in events if e.get("name") == "requested_slot"] != ["facts_confirmed"]
+
+
 def test_collector_verdict_output(tracker_factory, domain):
     slots = {
         "collector_claims_to_be": "police", "collector_showed_id": "no", "collector_headcount": "1",

@@ -40,9 +40,9 @@ FRIENDLY_TRADITIONAL = "系統暫時忙不過來，請稍後再試。如果有�
 ID_NUMBER, PHONE, CARD = "110101199003077571", "13812345678", "6222021234567890128"
 PII_MESSAGE = f"我的身份证号是{ID_NUMBER}，手机{PHONE}，卡号{CARD}"
 RAW_NUMBERS = (ID_NUMBER, PHONE, CARD)
-PLANNER = ["/start_installment_plan", "四万三", "六千", "两千五", '/inform{"choice": "unknown"}', "是招商银行的"]
+PLANNER = ["/start_installment_plan", "四万三", "六千", "两千五", '/inform{"choice": "unknown"}', "是招商银行的", "信用卡"]
 # What the planner asks after each answer (phrases of actions/knowledge/dialogue.yml).
-PLANNER_ASKS = ["欠多少", "收入", "开支", "逾期多久", "银行"]
+PLANNER_ASKS = ["欠多少", "收入", "开支", "逾期多久", "银行", "信用卡，还是贷款"]
 
 
 # --- fixtures -------------------------------------------------------------------------------------
@@ -199,7 +199,8 @@ def test_server_killed_and_restarted_mid_conversation_loses_nothing(cluster):
 
     assert "逾期多久" in "".join(ask(server_a, sender, PLANNER[3]))  # the restarted A continues
     assert "银行" in "".join(ask(server_a, sender, PLANNER[4]))
-    assert "43,000元" in "\n".join(ask(server_a, sender, PLANNER[5]))
+    assert "信用卡，还是贷款" in "".join(ask(server_a, sender, PLANNER[5]))  # the letter depends on it
+    assert "43,000元" in "\n".join(ask(server_a, sender, PLANNER[6]))
     _, tracker = server_a.tracker(sender)
     assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == PLANNER
 

@@ -121,6 +121,7 @@ def question(reply: str) -> str:
 
 # What the planner asks, in the order checked (a confirmation may quote earlier answers).
 PLAN_ANSWERS = (
+    ("信用卡，还是贷款", "信用卡"),  # before "银行": its buttons name 银行贷款
     ("对吗", "对"), ("对不对", "对"), ("是吗", "对"), ("没错吧", "对"), ("确认", "对"),
     ("收入", "6000"),
     ("开支", "3000"),
