@@ -137,3 +137,16 @@ def fresh_dir(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
+
+
+def realistic_checker():
+    """scripts/check_realistic_nlu.py as a module (scripts/ is not a package): its loader and scorer are reused."""
+    import importlib.util
+
+    name = "check_realistic_nlu"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

@@ -8,6 +8,9 @@ state or jieba dictionary cannot leak into the next):
 Variants (all built from the files at run time, nothing hand-copied):
 
   chosen            config.yml as it is (NLU part)
+  no_focus          config.yml without addons.question_focus_featurizer.QuestionFocusFeaturizer
+                    and addons.secondary_intents.SecondaryIntents: the pipeline before
+                    issue 11's question focus (the reference the focus feature must beat)
   default_jieba     Rasa's default pipeline (rasa/engine/recipes/config_files/
                     default_config.yml) with WhitespaceTokenizer -> JiebaTokenizer
   no_normalizer     config.yml without addons.text_normalizer.ChineseTextNormalizer
@@ -17,7 +20,9 @@ Variants (all built from the files at run time, nothing hand-copied):
   sklearn_baseline  jieba.lcut + TfidfVectorizer + LogisticRegression (scikit-learn),
                     raw text, default jieba dictionary, no fallback
 
-Held-out: train on data/nlu, predict tests/test_nlu.yml. Cross-validation:
+Held-out: train on data/nlu, predict tests/test_nlu.yml; the same model (Rasa
+variants) also scores the independent realistic set tests/realistic_nlu.yml with
+scripts/check_realistic_nlu.py's functions (by kind of message). Cross-validation:
 StratifiedKFold(k, shuffle=True, random_state=42) over data/nlu's intent
 examples -- the same folds for every variant, so the comparison is paired.
 Rasa variants are trained with rasa.model_training.train_nlu (what `rasa train
@@ -32,6 +37,7 @@ import warnings
 import argparse
 import asyncio
 import copy
+import hashlib
 import logging
 import os
 import sys
@@ -43,20 +49,26 @@ from typing import Any, Dict, List, Optional, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import SEED, percentile, write_json  # noqa: E402
+from bench.common import SEED, percentile, realistic_checker, write_json  # noqa: E402
 
-VARIANTS = ["chosen", "default_jieba", "no_normalizer", "userdict", "sklearn_baseline"]
+VARIANTS = ["chosen", "no_focus", "default_jieba", "no_normalizer", "userdict", "sklearn_baseline"]
 LABELS = {
     "chosen": "chosen (config.yml)",
+    "no_focus": "(e) no question focus (before issue 11)",
     "default_jieba": "(a) Rasa default + Jieba",
     "no_normalizer": "(b) no normaliser",
     "userdict": "(c) with jieba user dict",
     "sklearn_baseline": "(d) jieba+TF-IDF+LR",
 }
 NORMALIZER = "addons.text_normalizer.ChineseTextNormalizer"
+# Issue 11's question focus: the featurizer and the second-worry component it brought.
+FOCUS_COMPONENTS = ("addons.question_focus_featurizer.QuestionFocusFeaturizer",
+                    "addons.secondary_intents.SecondaryIntents")
 USER_DICT_DIR = "bench/data/jieba_user_dict"  # relative to ROOT (main() changes into it)
 FALLBACK = "nlu_fallback"
 OOS = "out_of_scope"
+# What a job reads; other people edit the tree during a run, and paired comparisons need the same inputs.
+INPUTS = ("config.yml", "data", "addons", "tests/test_nlu.yml", "tests/realistic_nlu.yml")
 
 
 # --------------------------------------------------------------------------- configs
@@ -87,6 +99,8 @@ def variant_config(name: str, folder: Path) -> Optional[Path]:
         pipeline = config["pipeline"]
         if name == "no_normalizer":
             pipeline[:] = [c for c in pipeline if c["name"] != NORMALIZER]
+        elif name == "no_focus":
+            pipeline[:] = [c for c in pipeline if c["name"] not in FOCUS_COMPONENTS]
         elif name == "userdict":
             for c in pipeline:
                 if c["name"] == "JiebaTokenizer":
@@ -104,6 +118,19 @@ def variant_config(name: str, folder: Path) -> Optional[Path]:
 
 
 # --------------------------------------------------------------------------- data
+
+def inputs_fingerprint() -> str:
+    """sha256 over the files of INPUTS (paths and contents): equal in every job of a run when nothing changed."""
+    h = hashlib.sha256()
+    for rel in INPUTS:
+        path = ROOT / rel
+        files = sorted(f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts) \
+            if path.is_dir() else [path]
+        for f in files:
+            h.update(str(f.relative_to(ROOT)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
 
 def load_examples(path: Path):
     from rasa.shared.nlu.training_data.loading import load_data
@@ -245,6 +272,29 @@ def evaluate(records: List[Dict[str, Any]]) -> Dict[str, Any]:
     return out
 
 
+def score_realistic(model: Path) -> Dict[str, Any]:
+    """tests/realistic_nlu.yml through the whole trained pipeline, scored by scripts/check_realistic_nlu.py.
+
+    As its main(): every message, then every message converted to the other script; plus
+    the per-message predictions, for the paired comparison between pipelines.
+    """
+    check = realistic_checker()
+    examples = check.load_examples()
+    texts = [e["text"] for e in examples]
+    converted_texts = [check._convert(e["text"], "traditional" in e["kinds"]) for e in examples]
+    t0 = time.perf_counter()
+    parsed = asyncio.run(check.parse_all(model, texts + converted_texts))  # one model load for both passes
+    seconds = time.perf_counter() - t0
+    report = check.score(examples, parsed[:len(texts)], parsed[len(texts):])
+    report["parse_seconds"] = seconds
+    report["records"] = [
+        {"text": e["text"], "gold": e["intent"], "final": p["intent"]["name"], "kinds": e["kinds"], "also": e["also"],
+         "secondary": [x.get("name") for x in p.get("secondary_intents") or []]}
+        for e, p in zip(examples, parsed)
+    ]
+    return report
+
+
 # --------------------------------------------------------------------------- jobs
 
 def _quiet() -> None:
@@ -266,6 +316,7 @@ def run_job(name: str, fold: str, k: int, out: Path, keep_model: bool = False) -
     from actions.guidance.script import is_traditional, to_traditional
 
     _quiet()
+    inputs = inputs_fingerprint()
     vdir = out / name
     vdir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-nlu-{name}-{fold}-"))
@@ -301,7 +352,8 @@ def run_job(name: str, fold: str, k: int, out: Path, keep_model: bool = False) -
             for t, m, p in zip(texts, test_examples, preds)
         ]
         job: Dict[str, Any] = {
-            "variant": name, "fold": fold, "train_examples": len(fit_examples), "test_examples": len(test_examples),
+            "variant": name, "fold": fold, "inputs": inputs,
+            "train_examples": len(fit_examples), "test_examples": len(test_examples),
             "train_seconds": model.train_seconds, "model_bytes": model.model_bytes,
             "parse_ms": {"p50": percentile(times, 50), "p95": percentile(times, 95), "mean": sum(times) / len(times)},
             "records": records,
@@ -317,10 +369,24 @@ def run_job(name: str, fold: str, k: int, out: Path, keep_model: bool = False) -
         }
         job["s2t"]["accuracy_simplified"] = job["s2t"]["correct_simplified"] / max(1, len(simp))
         job["s2t"]["accuracy_as_traditional"] = job["s2t"]["correct_as_traditional"] / max(1, len(simp))
+        if config is not None:
+            job["pipeline"] = [c["name"] for c in _yaml().load(config.read_text(encoding="utf-8"))["pipeline"]]
+            if fold == "heldout":
+                job["realistic"] = score_realistic(tmp / "model" / "model.tar.gz")
+        if inputs_fingerprint() != inputs:
+            job["inputs_changed_during_job"] = True
         write_json(vdir / f"job-{fold}.json", job)
         return job
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _inputs_of(jobs: List[Dict[str, Any]]) -> List[str]:
+    """The input fingerprints the jobs saw (one when nothing changed during the run)."""
+    seen = {j.get("inputs") or "unknown" for j in jobs}
+    if any(j.get("inputs_changed_during_job") for j in jobs):
+        seen.add("changed-during-a-job")
+    return sorted(seen)
 
 
 def merge(out: Path, name: str, k: int) -> Dict[str, Any]:
@@ -335,6 +401,11 @@ def merge(out: Path, name: str, k: int) -> Dict[str, Any]:
         "train_seconds": held["train_seconds"], "model_bytes": held["model_bytes"],
         "heldout": {**evaluate(held["records"]), "parse_ms": held["parse_ms"]},
         "heldout_s2t": held.get("s2t"),
+        "pipeline": held.get("pipeline"),
+        "inputs": _inputs_of([held]),
+        # per-message predictions stay in job-heldout.json (the report pairs them)
+        "realistic": ({key: value for key, value in held["realistic"].items() if key != "records"}
+                      if held.get("realistic") else None),
     }
     fold_files = [vdir / f"job-{i}.json" for i in range(k)] if k > 1 else []
     if fold_files and all(f.exists() for f in fold_files):
@@ -354,6 +425,7 @@ def merge(out: Path, name: str, k: int) -> Dict[str, Any]:
                 "changed": sum(j["s2t"]["changed"] for j in jobs),
             }
         result["cv"] = cv
+        result["inputs"] = _inputs_of([held] + jobs)
     write_json(vdir / "result.json", result)
     return result
 
@@ -376,9 +448,10 @@ def main() -> None:
               f"{sum(r['final'] == r['gold'] for r in j['records']) / len(j['records']):.4f}", flush=True)
     if args.fold == "all":
         r = merge(out, args.variant, args.folds)
-        h, cv = r["heldout"], r.get("cv", {})
+        h, cv, real = r["heldout"], r.get("cv", {}), r.get("realistic")
         print(f"[{args.variant}] held-out acc {h['accuracy']:.4f} macro-F1 {h['macro_f1']:.4f}"
               + (f" | CV acc {cv['accuracy']:.4f} macro-F1 {cv['macro_f1']:.4f}" if cv else "")
+              + (f" | realistic acc {real['accuracy']:.4f}" if real else "")
               + f" | {time.perf_counter() - t0:.0f} s", flush=True)
 
 

@@ -141,6 +141,29 @@ def tracker(series: Dict[str, List[List[float]]], path: Path) -> Path:
     return _save(fig, path)
 
 
+def length(settings: Dict[str, Dict[str, Any]], path: Path) -> Path:
+    """Issue 14: windowed median latency and request size per turn, segments off against on."""
+    import statistics
+
+    fig, (lat_ax, size_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
+    colors = {"segments-off": "#d62728", "segments-on": "#1f77b4"}
+    for label, r in settings.items():
+        runs, turns = r["latency"], len(r["latency"][0])
+        med = [statistics.median(conv[t] for conv in runs) for t in range(turns)]
+        smooth = [statistics.median(med[max(0, t - 10): t + 10]) for t in range(turns)]
+        lat_ax.plot(range(1, turns + 1), med, color=colors.get(label), alpha=0.3, lw=0.8)
+        lat_ax.plot(range(1, turns + 1), smooth, color=colors.get(label), lw=2, label=f"{label} (20-turn window)")
+        size_ax.plot(range(1, len(r["request_bytes"]) + 1), [b / 1024 for b in r["request_bytes"]],
+                     color=colors.get(label), lw=1.5, label=label)
+    lat_ax.set(xlabel="turn of the conversation", ylabel="turn latency (ms)", title="Turn latency")
+    size_ax.set(xlabel="turn of the conversation", ylabel="KiB sent to the action server",
+                title="Request size per turn")
+    for ax in (lat_ax, size_ax):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
 def scale(rows: List[Dict[str, Any]], path: Path) -> Path:
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     fs = [r["factor"] for r in rows]
@@ -160,4 +183,27 @@ def scale(rows: List[Dict[str, Any]], path: Path) -> Path:
         ax.set_xlabel("NLU training data")
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
+    return _save(fig, path)
+
+
+def realistic_kinds(kinds: Dict[str, Dict[str, Dict[str, Any]]], floor: float, path: Path) -> Path:
+    """kinds: {pipeline label: {kind: {"n", "accuracy"}}} -- grouped bars per kind of message, the floor as a line."""
+    series = list(kinds)
+    names = sorted({k for s in kinds.values() for k in s})
+    fig, ax = plt.subplots(figsize=(max(9, 0.75 * len(names) + 2), 4.4))
+    width = 0.8 / len(series)
+    for i, s in enumerate(series):
+        xs = [j + i * width - 0.4 + width / 2 for j in range(len(names))]
+        ax.bar(xs, [(kinds[s].get(k) or {}).get("accuracy", 0.0) for k in names], width, label=s)
+    ax.axhline(floor, color="#c00000", lw=1, ls="--", label=f"target {floor:.2f}")
+    first = kinds[series[0]]
+    ax.set_xticks(range(len(names)))
+    ticks = [f"{k}\n(n={(first.get(k) or {}).get('n', 0)})" for k in names]
+    ax.set_xticklabels(ticks, rotation=45, ha="right", fontsize=7)
+    lowest = min([floor] + [(e or {}).get("accuracy", 1.0) for s in kinds.values() for e in s.values()])
+    ax.set_ylim(max(0.0, int(lowest * 10) / 10 - 0.1), 1.02)  # the differences are a few points: zoom in
+    ax.set_ylabel("intent accuracy (axis does not start at 0)")
+    ax.set_title("Realistic set (tests/realistic_nlu.yml) by kind of message")
+    ax.legend(fontsize=7, ncol=len(series) + 1, loc="upper center", bbox_to_anchor=(0.5, -0.3))
+    ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)

@@ -7,13 +7,19 @@
 Sections, in this order (the speed sections run alone on the machine, after
 the accuracy jobs have finished):
 
-  nlu      intent classification, 5 pipelines on the held-out set and by 5-fold
+  nlu      intent classification, 6 pipelines on the held-out set and by 5-fold
            CV (Rasa's default DIET pipeline: held-out only unless --diet-cv),
+           every Rasa pipeline also on the realistic set tests/realistic_nlu.yml,
            and the entity held-out set (bench/nlu.py, bench/entities.py);
            these jobs run `--jobs` at a time, one thread each
   ours     this assistant: train, start (x3), REST load at 1/10/50 concurrent
-           conversations with the action server running, memory, a 200-turn
-           conversation, and a py-spy profile (bench/serve.py, bench/load.py)
+           conversations with the action server running, 1 conversation with the
+           realistic set as the load, memory, a 200-turn conversation, a py-spy
+           profile, and in-process parse latency of 200-character messages
+           (bench/serve.py, bench/load.py, bench/parse_latency.py)
+  length   turn cost against conversation length, tracker segments off (before
+           issue 14) and on: 3 conversations x 200 turns each, py-spy split of
+           early and late turns, request size to the action server (bench/length.py)
   starter  the same for the starter bot of `rasa init`, the reference
   fixes    our bot with the speed fixes the profile found taken out again
            (bench/fixes.py), Rasa's floor, and 2 workers + Redis; same loads
@@ -45,7 +51,10 @@ from bench.common import (  # noqa: E402
     OUT, PY, RASA, ROOT as _ROOT, bench_env, fresh_dir, loadavg, machine_info, read_json, run, write_json,
 )
 
-SECTIONS = ["nlu", "ours", "starter", "fixes", "scale", "report"]
+SECTIONS = ["nlu", "ours", "length", "starter", "fixes", "scale", "report"]
+# One DIET training on ~4000 examples, one thread, next to another job on 2 shared cores took over
+# 30 minutes (bench.common.run's default timeout): the accuracy jobs get more time.
+NLU_JOB_TIMEOUT = 4 * 3600
 CONCURRENCY = [1, 10, 50]
 TARGETS = {
     "p95_single_ms": 40.0,
@@ -85,6 +94,9 @@ class Settings:
         self.profile = args.profile
         self.profile_seconds = 8.0 if quick else 15.0
         self.turns_per_conversation = 8
+        # Issue 14 (bench/length.py): conversations of this length, segments off and on
+        self.length_turns = 40 if quick else 200
+        self.length_conversations = 1 if quick else 3
 
     def as_dict(self) -> Dict[str, Any]:
         return dict(self.__dict__)
@@ -115,6 +127,8 @@ def nlu_section(out: Path, tmp: Path, s: Settings) -> None:
         [PY, "-m", "bench.entities", "--model", str(chosen_model), "--out", str(out / "entities")],
     ]))
     tasks.append((25.0 * (1 + len(folds)), "no_normalizer", [nlu + ["--variant", "no_normalizer", "--fold", "all"]]))
+    # Today's pipeline before issue 11's question focus: the reference of the focus decision (report 1.5).
+    tasks.append((25.0 * (1 + len(folds)), "no_focus", [nlu + ["--variant", "no_focus", "--fold", "all"]]))
     # A user dictionary changes jieba's cuts for the entity extractor too: score its entities as well.
     tasks.append((25.0 * (1 + len(folds)), "userdict", [
         nlu + ["--variant", "userdict", "--fold", "all", "--keep-model"],
@@ -127,7 +141,7 @@ def nlu_section(out: Path, tmp: Path, s: Settings) -> None:
         _, name, cmds = task
         t0 = time.perf_counter()
         for i, cmd in enumerate(cmds):
-            run(cmd, nout / "logs" / f"{name}-{i}.log", env)
+            run(cmd, nout / "logs" / f"{name}-{i}.log", env, timeout=NLU_JOB_TIMEOUT)
         return name, time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -148,9 +162,10 @@ def nlu_section(out: Path, tmp: Path, s: Settings) -> None:
         },
     })
     for v, r in results.items():
-        h, cv = r["heldout"], r.get("cv") or {}
+        h, cv, real = r["heldout"], r.get("cv") or {}, r.get("realistic")
         log(f"{v:18s} held-out acc {h['accuracy']:.4f} F1 {h['macro_f1']:.4f}"
-            + (f" | CV acc {cv['accuracy']:.4f} F1 {cv['macro_f1']:.4f}" if cv else ""))
+            + (f" | CV acc {cv['accuracy']:.4f} F1 {cv['macro_f1']:.4f}" if cv else "")
+            + (f" | realistic acc {real['accuracy']:.4f}" if real else ""))
 
 
 # --------------------------------------------------------------------------- serving
@@ -209,9 +224,14 @@ def measure_loads(running, messages: List[str], s: Settings, label: str, keepali
 
 
 def serve_section(name: str, bot, messages: List[str], long_messages: List[str], out: Path, s: Settings,
-                  profile: str = "never") -> Dict[str, Any]:
-    """Train the bot, start it, load it, measure it."""
-    from bench.load import long_conversation
+                  profile: str = "never", realistic: Optional[List[str]] = None,
+                  parse_latency: bool = False) -> Dict[str, Any]:
+    """Train the bot, start it, load it, measure it.
+
+    `realistic`: messages of one more single-conversation load (issue 11: the realistic set).
+    `parse_latency`: also time the model's parse of 200-character messages in-process, server stopped.
+    """
+    from bench.load import long_conversation, run_load
     from bench.serve import start
 
     sout = fresh_dir(out / name)
@@ -231,6 +251,13 @@ def serve_section(name: str, bot, messages: List[str], long_messages: List[str],
         # Warm-up: a few dozen turns so that lazy imports and caches are paid before measuring.
         r["warmup"], r["load"] = measure_loads(running, messages, s, name)
         r["memory_after_load"] = running.memory()
+        if realistic:
+            res = asyncio.run(run_load(running.url, realistic, 1, s.duration, s.warmup, s.turns_per_conversation,
+                                       prefix=f"{name}-realistic"))
+            res["messages"] = len(realistic)
+            r["load_realistic"] = {"1": res}
+            log(f"{name}: realistic set, c=1: {res['turns']} turns, p50 {res['p50_ms']:.0f} p95 {res['p95_ms']:.0f} "
+                f"p99 {res['p99_ms']:.0f} ms, errors {res['errors']}")
         r["tracker"] = []
         for i in range(s.tracker_runs[name]):
             lat = asyncio.run(long_conversation(running.url, long_messages, s.tracker_turns, f"{name}-long-{i}"))
@@ -248,6 +275,15 @@ def serve_section(name: str, bot, messages: List[str], long_messages: List[str],
         r.setdefault("memory_idle_restarts", []).append(again.memory())
         again.stop()
     log(f"{name}: start-up {', '.join(f'{x:.1f}' for x in r['startup_seconds'])} s")
+    if parse_latency:
+        # Its own process, with no server running: Agent.parse_message of the trained model, warm.
+        lat_path = sout / "parse_latency.json"
+        run([PY, "-m", "bench.parse_latency", "--model", str(bot.model), "--out", str(lat_path)],
+            logs / "parse_latency.log", bot.env)
+        r["parse_latency"] = read_json(lat_path)
+        c200 = r["parse_latency"]["chars200"]
+        log(f"{name}: parse of {c200['n']} x 200-character messages: p50 {c200['p50_ms']:.1f} "
+            f"p95 {c200['p95_ms']:.1f} ms")
     write_json(sout / "result.json", r)
     return r
 
@@ -444,6 +480,9 @@ def main() -> None:
     ap.add_argument("--fixes-each", action="store_true", help="also measure each fix taken out alone (4 more server starts)")
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temporary folder (models, logs)")
     ap.add_argument("--no-report", action="store_true", help="do not write docs/")
+    ap.add_argument("--docs", default=None,
+                    help="write the report (benchmarks.md, img/) to this folder instead of docs/ "
+                         "(e.g. to look at a partial run without replacing the committed page)")
     args = ap.parse_args()
     os.chdir(_ROOT)
     sections = args.only.split(",") if args.only else list(SECTIONS)
@@ -475,16 +514,27 @@ def main() -> None:
     log(f"sections {', '.join(sections)}; temporary folder {tmp}; raw results {out}")
     try:
         if "nlu" in sections:
-            log("nlu: 5 pipelines, held-out + CV, entity held-out set")
+            log("nlu: 6 pipelines, held-out + CV + realistic set, entity held-out set")
             nlu_section(out, tmp, s)
             lap("nlu")
         ours = None
         if "ours" in sections:
-            from bench.serve import advisory_messages, project_messages
+            from bench.serve import advisory_messages, project_messages, realistic_messages
 
             ours = serve_section("ours", ours_bot(tmp), project_messages(), advisory_messages(), out, s,
-                                 profile=args.profile)
+                                 profile=args.profile, realistic=realistic_messages(), parse_latency=True)
             lap("ours")
+        if "length" in sections:
+            from bench.length import length_section
+            from bench.serve import realistic_messages
+
+            bot = ours_bot(tmp)
+            if not bot.model.exists():  # `--only length`: the ours section did not train it
+                bot.train(tmp / "train-ours.log")
+            log(f"length: {s.length_conversations} x {s.length_turns} turns, tracker segments off, then on")
+            length_section(bot, out / "length", realistic_messages(), s.length_turns, s.length_conversations,
+                           log=log)
+            lap("length")
         if "starter" in sections:
             from bench.serve import starter_messages
 
@@ -513,9 +563,10 @@ def main() -> None:
         write_json(meta_path, meta)
         log(f"measurements done in {meta['wall_seconds'] / 60:.1f} min")
     if "report" in sections and not args.no_report:
+        from bench.common import DOCS
         from bench.report import write_report
 
-        path = write_report(out)
+        path = write_report(out, Path(args.docs) if args.docs else DOCS)
         log(f"report written: {path}")
     log(f"total {time.perf_counter() - t0:.0f} s")
 

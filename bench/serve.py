@@ -15,7 +15,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from bench.common import RASA, PY, ROOT, free_port, run
 
@@ -167,12 +167,14 @@ class Running:
                 proc.wait(timeout=10)
 
 
-def start(bot: Bot, log_dir: Path, tag: str, first_message: str, extra_env: Optional[Dict[str, str]] = None) -> Running:
+def start(bot: Bot, log_dir: Path, tag: str, first_message: str, extra_env: Optional[Dict[str, str]] = None,
+          action_url: Optional[Callable[[str], str]] = None) -> Running:
     """Start the action server (if the bot has one), then `rasa run`; time the start-up.
 
     Start-up time = from spawning `rasa run` to its first HTTP 200 on `GET /`
     (Rasa opens its port only after the model is loaded). The action server is
-    started and healthy before the clock starts.
+    started and healthy before the clock starts. `action_url` maps the action
+    server's URL to the one Rasa calls (bench/length.py puts a recording proxy there).
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     env = {**bot.env, **(extra_env or {})}
@@ -188,6 +190,8 @@ def start(bot: Bot, log_dir: Path, tag: str, first_message: str, extra_env: Opti
         )
         _wait_http(f"http://{HOST}:{action_port}/health", actions, 120, "action server")
         env["BENCH_ACTION_URL"] = f"http://{HOST}:{action_port}/webhook"
+        if action_url:
+            env["BENCH_ACTION_URL"] = action_url(env["BENCH_ACTION_URL"])
     port = free_port()
     rlog = log_dir / f"{tag}-rasa.log"
     endpoints = bot.endpoints
@@ -271,3 +275,9 @@ def starter_messages(project: Path) -> List[str]:
 
     return [m.get("text") for m in load_data(str(project / "data/nlu.yml")).intent_examples]
 
+
+def realistic_messages() -> List[str]:
+    """Every message of the independent realistic set tests/realistic_nlu.yml (issue 11's load)."""
+    from bench.common import realistic_checker
+
+    return [e["text"] for e in realistic_checker().load_examples()]
