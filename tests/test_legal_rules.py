@@ -51,6 +51,12 @@ def test_police_may_genuinely_call_after_a_bank_report():
     assert "bank_card_rules_3" in ids(advice)
 
 
+def test_police_for_a_loan_are_verified_without_the_card_report_rule():
+    advice = advise("ask_criminal_risk", Facts(behavior=("冒充警察",), loan_type="online_lending"), KB)
+    assert not any("银行报案" in n for n in advice.notes) and any("110" in n for n in advice.notes)
+    assert "bank_card_rules_3" not in ids(advice)
+
+
 def test_home_entry_tells_a_collector_from_a_court_with_a_search_order():
     advice = advise("ask_home_entry", Facts(), KB)
     assert "搜查令" in advice.answer and "civ_proc_259" in ids(advice)
@@ -94,10 +100,11 @@ def test_the_blacklist_needs_a_judgment_first():
 # ---- loan types ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("behavior", [(), ("冒充警察",)])  # the police note of a card cites a bank's report
 @pytest.mark.parametrize("loan_type", LOANS)
 @pytest.mark.parametrize("intent", sorted(KB.guidance))
-def test_card_rules_never_apply_to_a_loan(intent, loan_type):
-    advice = advise(intent, Facts(loan_type=loan_type, amount=80000), KB)
+def test_card_rules_never_apply_to_a_loan(intent, loan_type, behavior):
+    advice = advise(intent, Facts(loan_type=loan_type, amount=80000, behavior=behavior), KB)
     assert not CARD_ONLY & set(ids(advice)), (intent, loan_type)
     assert advice.provisions, f"{intent} for a {loan_type} cites nothing"
     assert "恶意透支" not in advice.answer + "".join(advice.notes) or "不适用" in advice.answer
