@@ -24,6 +24,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from addons.fast_logistic_regression import lay_out_for_prediction
 from addons.question_focus import clauses, focus_clause, other_clauses
 from addons.question_focus_featurizer import _analyzer
 
@@ -80,7 +81,7 @@ class SecondaryIntents(GraphComponent):
         vectorizer = TfidfVectorizer(analyzer=_analyzer(3), sublinear_tf=True)
         classifier = LogisticRegression(C=10.0, max_iter=1000, class_weight="balanced", random_state=42)
         classifier.fit(vectorizer.fit_transform(texts), labels)
-        self._model = (vectorizer, classifier)
+        self._model = (vectorizer, lay_out_for_prediction(classifier))
         with self._model_storage.write_to(self._resource) as directory:
             (directory / MODEL_FILE).write_bytes(pickle.dumps((vectorizer.vocabulary_, vectorizer.idf_, classifier)))
         return self._resource
@@ -100,7 +101,7 @@ class SecondaryIntents(GraphComponent):
         vectorizer = TfidfVectorizer(analyzer=_analyzer(3), sublinear_tf=True)
         vectorizer.vocabulary_ = vocabulary
         vectorizer.idf_ = idf
-        component._model = (vectorizer, classifier)
+        component._model = (vectorizer, lay_out_for_prediction(classifier))
         return component
 
     def secondary(self, text: str, main_intent: Optional[str]) -> List[Dict[str, Any]]:
