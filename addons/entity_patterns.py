@@ -237,6 +237,10 @@ class RuleMatcher:
                 glue_ok = len(form) >= 2 and not _ASCII_LETTER_RE.search(form)
                 self._index.setdefault(form, []).append((label, ent_id, glue_ok))
         self._max_len = max((len(f) for f in self._index), default=0)
+        # Prefixes and suffixes of the forms let the scans below stop as soon
+        # as no form can start (or end) there: a few lookups per position.
+        self._prefixes = {f[:i] for f in self._index for i in range(1, len(f) + 1)}
+        self._suffixes = {f[i:] for f in self._index for i in range(len(f))}
         self._label_cache: Dict[int, Tuple[str, str]] = {}
         self._has_token_patterns = bool(getattr(self.ruler, "token_patterns", None))
         self._has_phrase_patterns = bool(getattr(self.ruler, "phrase_patterns", None))
@@ -324,9 +328,16 @@ class RuleMatcher:
 
         # 1b/2. Surface forms starting on a token boundary (any cut inside).
         index, max_len = self._index, self._max_len
+        prefixes, suffixes = self._prefixes, self._suffixes
+        low = text.lower()
+        if len(low) != n:  # a character whose lower case is longer: slice, then lower
+            low = None
         for b in starts:
             for e in range(b + 1, min(n, b + max_len) + 1):
-                hits = index.get(text[b:e].lower())
+                piece = low[b:e] if low is not None else text[b:e].lower()
+                if piece not in prefixes:
+                    break
+                hits = index.get(piece)
                 if not hits:
                     continue
                 aligned = e in ends
@@ -339,10 +350,13 @@ class RuleMatcher:
                         glued.setdefault(label, []).append((b, e, ent_id))
         # 2. ... and glued forms ending on a boundary but starting mid-token.
         for e in ends:
-            for b in range(max(0, e - max_len), e - 1):
+            for b in range(e - 2, max(0, e - max_len) - 1, -1):
+                piece = low[b:e] if low is not None else text[b:e].lower()
+                if piece not in suffixes:
+                    break
                 if b in start_set:
                     continue
-                hits = index.get(text[b:e].lower())
+                hits = index.get(piece)
                 if hits:
                     for label, ent_id, glue_ok in hits:
                         if glue_ok:

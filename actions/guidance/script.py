@@ -12,10 +12,14 @@ def _converter(config: str) -> OpenCC:
     return OpenCC(config)
 
 
+# Parsing one message converts the same text several times (normaliser, script
+# detection); OpenCC's pure-Python converter is the slow part, so remember a few.
+@functools.lru_cache(maxsize=512)
 def to_simplified(text: str) -> str:
     return _converter("t2s").convert(text) if text else text
 
 
+@functools.lru_cache(maxsize=512)
 def to_traditional(text: str) -> str:
     return _converter("s2tw").convert(text) if text else text
 
