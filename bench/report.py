@@ -449,32 +449,28 @@ class Report:
     def _la(x) -> str:
         return " / ".join(f"{v:.1f}" for v in x) if x else "–"
 
+    def _target_table(self, heading: str, rows) -> None:
+        if not rows:
+            return
+        self.w(heading, "", "| what | target | this run | |", "|---|---|---|---|")
+        for r in rows:
+            self.w(f"| {r['what']} | {r['target']} | {r['value']} | {ok(r['met'])} |")
+        self.w("")
+
     def summary(self) -> None:
         rows = self.targets()
         if not rows:
             return
-        self.w("## Targets", "", "| what | target | this run | |", "|---|---|---|---|")
-        for r in rows:
-            self.w(f"| {r['what']} | {r['target']} | {r['value']} | {ok(r['met'])} |")
-        self.w("")
-        rows = self.issue11_targets()
-        if rows:
-            self.w("Issue 11's targets: the chosen pipeline on the independent realistic set `tests/realistic_nlu.yml` "
-                   "(section [1.4](#14-the-realistic-set-testsrealistic_nluyml)), and speed with the realistic set as "
-                   "the load (section [3.1](#31-latency-and-throughput-rest-webhook)). Timings are measured here only, "
-                   "never asserted in tests.",
-                   "", "| what | target | this run | |", "|---|---|---|---|")
-            for r in rows:
-                self.w(f"| {r['what']} | {r['target']} | {r['value']} | {ok(r['met'])} |")
-            self.w("")
-        rows = self.issue14_targets()
-        if rows:
-            self.w("Issue 14's targets: turn cost against conversation length with the shipped tracker segments "
-                   "(section [3.6](#36-turn-cost-against-conversation-length-before-and-after-the-segments-issue-14)).",
-                   "", "| what | target | this run | |", "|---|---|---|---|")
-            for r in rows:
-                self.w(f"| {r['what']} | {r['target']} | {r['value']} | {ok(r['met'])} |")
-            self.w("")
+        self._target_table("## Targets", rows)
+        self._target_table(
+            "Issue 11's targets: the chosen pipeline on the independent realistic set `tests/realistic_nlu.yml` "
+            "(section [1.4](#14-the-realistic-set-testsrealistic_nluyml)), and speed with the realistic set as "
+            "the load (section [3.1](#31-latency-and-throughput-rest-webhook)). Timings are measured here only, "
+            "never asserted in tests.", self.issue11_targets())
+        self._target_table(
+            "Issue 14's targets: turn cost against conversation length with the shipped tracker segments "
+            "(section [3.6](#36-turn-cost-against-conversation-length-before-and-after-the-segments-issue-14)).",
+            self.issue14_targets())
         if self.fixes and self.ours:
             fx, o = self.fixes, self.ours
             self.w(f"Fixes found by profiling (section [3.3](#33-where-the-time-goes-and-what-was-tried)), all in the project's "
