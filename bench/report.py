@@ -980,6 +980,19 @@ class Report:
             c = pl["chars200"]
             self.w("", f"Target: parse p95 ≤ {TARGET_PARSE_200_MS:.0f} ms for 200-character messages: "
                    f"{ok(c['p95_ms'] <= TARGET_PARSE_200_MS)}.", "")
+            split = pl.get("chars200_components")
+            if split:
+                self._parse_split(split)
+
+    def _parse_split(self, split) -> None:
+        nodes = split["nodes_ms"]
+        self.w(f"Where the time of a 200-character parse goes (one more pass, each graph node timed; whole parse "
+               f"{split['whole_parse_ms']:.1f} ms on average, the rest is Rasa's graph runner):", "",
+               "| graph node (component) | mean ms per parse | share |", "|---|---|---|")
+        for name, ms in nodes.items():
+            if ms >= 0.05:
+                self.w(f"| `{name}` | {ms:.2f} | {ms / split['whole_parse_ms']:.0%} |")
+        self.w("")
 
     def cost(self, o, s) -> None:
         self.w("### 3.2 Start-up, memory, training", "")
