@@ -507,7 +507,9 @@ def main() -> None:
 
     def lap(section: str) -> None:
         now, cpu = time.perf_counter(), _cpu()
-        timing[section] = {"wall_seconds": now - clock["wall"], "cpu_seconds": cpu - clock["cpu"]}
+        timing[section] = {"wall_seconds": now - clock["wall"], "cpu_seconds": cpu - clock["cpu"],
+                           # `--only` keeps the other sections' results: the page says where each comes from
+                           "date_utc": meta.get("date_utc"), "git_commit": meta.get("git_commit")}
         clock.update(wall=now, cpu=cpu)
         log(f"{section}: {timing[section]['wall_seconds'] / 60:.1f} min wall, {timing[section]['cpu_seconds'] / 60:.1f} CPU-min")
 
