@@ -46,6 +46,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -199,7 +200,8 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT)
             if not isinstance(text, str) or not text.strip():
                 continue
-            new, facts = self.analyse(text)
+            tokens = message.get(TOKENS_NAMES[TEXT]) or []
+            new, facts = self.analyse(text, [t.text for t in tokens] if tokens else None)
             if new:
                 message.set(
                     ENTITIES, list(message.get(ENTITIES, []) or []) + new, add_to_output=True
@@ -214,8 +216,11 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
         """The entities of one (normalised) text, in Rasa's format."""
         return self.analyse(text)[0]
 
-    def analyse(self, text: Text) -> Tuple[List[Dict[Text, Any]], Dict[Text, Any]]:
+    def analyse(
+        self, text: Text, words: Optional[Sequence[Text]] = None
+    ) -> Tuple[List[Dict[Text, Any]], Dict[Text, Any]]:
         """The entities of one (normalised) text, in Rasa's format, and its derived facts.
+        ``words``: the tokenizer's jieba words of the text, if there are any.
 
         Equal (entity, value) pairs are reported once, at their first
         position, so that a repeated mention does not turn a slot into a list.
@@ -223,7 +228,7 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
         rules: List[entity_patterns.RuleEntity] = []
         if self._matcher is not None:
             try:
-                rules = self._matcher.extract(text)
+                rules = self._matcher.extract(text, words)
             except Exception:  # never fail a user message on a rule bug
                 logger.exception(f"{self.name}: rule matching failed.")
         found = [r for r in rules if r.label not in entity_patterns.DERIVED_LABELS]

@@ -296,11 +296,26 @@ class RuleMatcher:
             cached = self._label_cache[match_id] = (label, ent_id)
         return cached
 
-    def extract(self, text: Any) -> List[RuleEntity]:
-        """Entities (canonical values) found in ``text``, in text order."""
+    def _make_doc(self, text: str, words: Optional[Sequence[str]]):
+        """The Doc spaCy's jieba tokenizer makes, from jieba's words when the caller has them."""
+        if words is None or "".join(words) != text:
+            return self.nlp.make_doc(text)
+        from spacy.tokens import Doc
+        from spacy.util import get_words_and_spaces
+
+        # as spacy.lang.zh.ChineseTokenizer does with the words of jieba.cut
+        kept, spaces = get_words_and_spaces([w for w in words if w], text)
+        return Doc(self.nlp.vocab, words=kept, spaces=spaces)
+
+    def extract(self, text: Any, words: Optional[Sequence[str]] = None) -> List[RuleEntity]:
+        """Entities (canonical values) found in ``text``, in text order.
+
+        ``words``: jieba's segmentation of ``text`` (the Rasa tokenizer's tokens),
+        to save segmenting it again; ignored unless they spell ``text`` exactly.
+        """
         if not isinstance(text, str) or not text.strip():
             return []
-        doc = self.nlp.make_doc(text)
+        doc = self._make_doc(text, words)
         if not len(doc):
             return []
         starts = sorted({tok.idx for tok in doc})

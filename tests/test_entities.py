@@ -682,6 +682,34 @@ def test_derived_labels_never_become_entities(extractor):
 RULE_SENTENCES = [s for s in SENTENCES if set(s[1]) & {"bank", "relation", "behavior"}]
 
 
+def test_the_tokenizers_words_give_the_same_result(extractor, tmp_path):
+    """In the pipeline the Rasa tokenizer's jieba words are reused instead of segmenting again."""
+    from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+
+    tokenizer = JiebaTokenizer.create(
+        JiebaTokenizer.get_default_config(), LocalModelStorage(tmp_path), Resource("jieba"), _context()
+    )
+    texts = [t for t, _ in SENTENCES] + [m[0] for m in LONG_MESSAGES] + NO_ENTITIES + ["招商 银行  欠 5万 ", "  催收 "]
+    differ = []
+    for text in texts:
+        alone = Message(data={"text": text})
+        tokenized = tokenizer.process([Message(data={"text": text})])[0]
+        assert tokenized.get("text_tokens")
+        extractor.process([alone, tokenized])
+        if (alone.get("entities"), alone.get("derived_facts")) != (
+            tokenized.get("entities"), tokenized.get("derived_facts")
+        ):
+            differ.append(text)
+    assert not differ, differ
+
+
+def test_words_that_do_not_spell_the_text_are_ignored(extractor):
+    matcher = extractor._matcher
+    text = "招商银行的催收上门了"
+    assert matcher.extract(text, ["别的", "文字"]) == matcher.extract(text) != []
+    assert matcher.extract(text, list(jieba.cut(text))) == matcher.extract(text)
+
+
 @pytest.mark.parametrize("variant", JIEBA_VARIANTS)
 def test_independent_of_jieba_dictionary(extractor, variant):
     """Same entities whether or not a user dictionary changed jieba's cuts."""
