@@ -103,8 +103,10 @@ class TypoTable:
         """Fixes typos in place; the result has the same length (offsets unchanged).
         Entries apply in file order, each seeing the fixes made before it."""
         for entry in self.fixes:
-            chars = list(text)
             start = text.find(entry.typo)
+            if start == -1:  # most entries: no copy of the text
+                continue
+            chars = list(text)
             while start != -1:
                 if entry.applies(text, start):
                     chars[start: start + len(entry.typo)] = entry.fix
