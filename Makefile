@@ -49,7 +49,7 @@ actions: install
 
 chat: train
 	@mkdir -p var
-	$(PY) scripts/with_action_server.py --quiet-actions -- $(PY) -m addons.terminal_chat --model models/debt-rights.tar.gz --endpoints endpoints.yml
+	$(PY) scripts/with_action_server.py --quiet-actions -- $(PY) -m addons.channels.terminal_chat --model models/debt-rights.tar.gz --endpoints endpoints.yml
 
 run: train
 	@mkdir -p var
@@ -81,7 +81,7 @@ bench: install-dev train
 	$(PY) -m bench.run
 
 purge: install
-	$(PY) -m addons.retention
+	$(PY) -m addons.stores.retention
 
 clean:
 	rm -rf results .pytest_cache

@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flow_state import FORM_OFFERS, UNFINISHED_SLOT
 from actions.form_questions import fact_phrase
-from actions.guidance.case_summary import CaseRecords, case_summary
-from actions.guidance.dialogue_kb import load_dialogue
+from actions.flows.case_summary import CaseRecords, case_summary
+from actions.advice.dialogue_kb import load_dialogue
 from actions.say import say, send_document
-from actions.offers import offers
+from chinese_text.offers import offers
 from actions.tracker_facts import current_facts, latest_intent, script_update
 
 NOTED_FACTS = ("amount", "monthly_income", "monthly_expense", "overdue_duration", "bank")
@@ -61,7 +61,7 @@ def _last_bot_buttons(tracker: Tracker) -> List[Dict[str, Any]]:
 
 
 class ActionRespondAffirm(Action):
-    """A yes outside a flow. One offer was taken before the NLU (addons/offer_choice.py); with
+    """A yes outside a flow. One offer was taken before the NLU (addons/patches/offer_choice.py); with
     several, ask which one; with none, invite the user to describe their situation."""
 
     def name(self) -> Text:

@@ -13,11 +13,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flow_state import OFFER_FORMS, UNFINISHED_SLOT, start_flow_events
-from actions.guidance import planner
-from actions.guidance.collector_check import CollectorAnswers, assess_collector
-from actions.guidance.incident import map_incident
-from actions.guidance.kb import Provision
-from actions.guidance.render import split_for_phone
+from actions.flows import planner
+from actions.flows.collector_check import CollectorAnswers, assess_collector
+from actions.flows.incident import map_incident
+from actions.advice.kb import Provision
+from actions.advice.render import split_for_phone
 from actions.say import say, send, send_document, summary_button
 from actions.tracker_facts import current_facts, latest_intent, script_update
 

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from actions.guidance.facts import Facts
+from actions.advice.facts import Facts
 
 CONFIRM_SLOT = "facts_confirmed"
 PREFILLED_SLOT = "prefilled"

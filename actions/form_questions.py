@@ -13,10 +13,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flow_state import CONFIRM_SLOT, PREFILLED_SLOT
-from actions.guidance.dialogue_kb import Dialogue, load_dialogue
-from actions.guidance.engine import wan_text
-from actions.guidance.flows_kb import load_flows
-from actions.guidance.planner import overdue_text
+from actions.advice.dialogue_kb import Dialogue, load_dialogue
+from actions.advice.engine import wan_text
+from actions.flows.flows_kb import load_flows
+from actions.flows.planner import overdue_text
 from actions.say import send
 
 MONEY_SLOTS = ("amount", "monthly_income", "monthly_expense")

@@ -23,13 +23,13 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.flow_state import CONFIRM_SLOT, PREFILLED_SLOT
-from actions.guidance import planner
-from actions.guidance.collector_check import ANSWERS, CHOICE_FIELDS, YES_NO_FIELDS, parse_answer, parse_headcount_value
-from actions.guidance.dialogue_kb import load_dialogue
-from actions.guidance.facts import LOAN_TYPES
-from actions.guidance.incident import validate_behaviors, validate_evidence, validate_relations
-from actions.guidance.kb import load_kb
-from actions.guidance.quantities import parse_duration, parse_money, warm_up
+from actions.flows import planner
+from actions.flows.collector_check import ANSWERS, CHOICE_FIELDS, YES_NO_FIELDS, parse_answer, parse_headcount_value
+from actions.advice.dialogue_kb import load_dialogue
+from actions.advice.facts import LOAN_TYPES
+from actions.flows.incident import validate_behaviors, validate_evidence, validate_relations
+from actions.advice.kb import load_kb
+from chinese_text.quantities import parse_duration, parse_money, warm_up
 from actions.say import cancel_button, say, send
 from actions.tracker_facts import latest_intent
 

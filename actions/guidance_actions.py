@@ -9,9 +9,9 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flow_state import form_for_offer, start_flow_events
-from actions.guidance.engine import Advice, advise
-from actions.guidance.kb import KnowledgeBase, load_kb
-from actions.guidance.render import OutMessage, render_advice, render_legal_basis
+from actions.advice.engine import Advice, advise
+from actions.advice.kb import KnowledgeBase, load_kb
+from actions.advice.render import OutMessage, render_advice, render_legal_basis
 from actions.say import say
 from actions.tracker_facts import current_facts, latest_intent, script_update, wants_traditional
 

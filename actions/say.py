@@ -6,9 +6,9 @@ from typing import Dict, List, Optional, Sequence
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guidance.dialogue_kb import load_dialogue
-from actions.guidance.render import document_message, keep_paragraphs, split_for_phone
-from actions.guidance.script import to_traditional
+from actions.advice.dialogue_kb import load_dialogue
+from actions.advice.render import document_message, keep_paragraphs, split_for_phone
+from chinese_text.script import to_traditional
 from actions.tracker_facts import wants_traditional
 
 SUMMARY_PAYLOAD = "/request_case_summary"

@@ -13,8 +13,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from actions.guidance.facts import FACT_KINDS, MAINLAND, Facts
-from actions.guidance.script import TRADITIONAL, script_of
+from actions.advice.facts import FACT_KINDS, MAINLAND, Facts
+from chinese_text.script import TRADITIONAL, script_of
 
 PERSISTED_FACTS = tuple(name for name in FACT_KINDS if name != "alerts")  # alerts hold for one message
 MERGED_LISTS = ("relation", "behavior")

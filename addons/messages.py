@@ -23,7 +23,7 @@ def load_messages() -> Dict[str, str]:
 
 def message(key: str, user_texts_newest_first: Iterable[str] = ()) -> str:
     """messages.yml[key], in Traditional when the user's newest Chinese text is Traditional."""
-    from actions.guidance.script import prefers_traditional, to_traditional
+    from chinese_text.script import prefers_traditional, to_traditional
 
     text = load_messages()[key]
     return to_traditional(text) if prefers_traditional(user_texts_newest_first) else text

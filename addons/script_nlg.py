@@ -9,7 +9,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from actions.guidance.script import prefers_traditional, to_traditional
+from chinese_text.script import prefers_traditional, to_traditional
 
 
 def _user_texts_newest_first(tracker: DialogueStateTracker) -> Iterator[str]:

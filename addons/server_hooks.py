@@ -13,9 +13,9 @@ from typing import Any, Callable, Dict, Optional
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 
-from addons import action_fallback, action_reply_validation
-from addons.log_redaction import install_log_redaction
-from addons.offer_choice import chosen_payload, last_buttons
+from addons.patches import action_fallback, action_reply_validation
+from addons.patches.log_redaction import install_log_redaction
+from addons.patches.offer_choice import chosen_payload, last_buttons
 
 _originals: Dict[str, Any] = {}
 OFFER_CHOICE = "offer_choice"  # parse-data key: the button a typed "1" or "好" chose

@@ -45,7 +45,7 @@ class Settings:
     retention_days: int = 180
     max_message_chars: int = 2000
     # A session is stored in segments of at most this many user turns (0: one segment), so a
-    # turn costs the same at turn 200 as at turn 1 (addons/tracker_segments.py).
+    # turn costs the same at turn 200 as at turn 1 (addons/stores/tracker_segments.py).
     segment_turns: int = 12
     rate_limit_per_minute: int = 30
     # WeChat Official Account; empty aes key = plaintext mode.

@@ -29,7 +29,7 @@ from bench.common import write_json  # noqa: E402
 
 HELDOUT = ROOT / "bench/data/entities_heldout.yml"
 TYPES = ["amount", "bank", "overdue_duration", "relation"]
-# Keys of the parse data's ``derived_facts`` (addons.entity_extractor), scored apart.
+# Keys of the parse data's ``derived_facts`` (addons.components.entity_extractor), scored apart.
 DERIVED = ["loan_type", "jurisdiction", "amount_total"]
 
 
@@ -54,7 +54,7 @@ def check_not_in_training(rows: List[Dict[str, Any]]) -> List[str]:
     """Sentences of the held-out entity set that also occur in data/nlu or tests/test_nlu.yml."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from addons.text_normalizer import normalise
+    from chinese_text.normalise import normalise
 
     seen = set()
     for p in ("data/nlu", "tests/test_nlu.yml"):
@@ -108,7 +108,7 @@ def main() -> None:
     if overlap:
         raise SystemExit(f"bench/data/entities_heldout.yml: these sentences are in the training/test data: {overlap}")
 
-    from actions.guidance.script import is_traditional
+    from chinese_text.script import is_traditional
     from rasa.core.agent import Agent
 
     agent = Agent.load(args.model)

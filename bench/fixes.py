@@ -7,17 +7,17 @@ The fixes were found by profiling and are in the project's code; this puts
 the old behaviour back by monkeypatching, so that `make bench` measures what
 each fix buys in the same run:
 
-  schema  addons/action_reply_validation.py builds the JSON-schema validator of
+  schema  addons/patches/action_reply_validation.py builds the JSON-schema validator of
           action-server replies once; Rasa's RemoteAction._validate_action_result
           calls jsonschema.validate(result, schema), which re-validates the
           constant schema against the meta-schema on every reply.
-  pool    addons/tracker_store.py keeps SQLite connections in a QueuePool
+  pool    addons/stores/tracker_store.py keeps SQLite connections in a QueuePool
           (SQLAlchemy 1.4 gives a file SQLite database a NullPool: a new
           connection, PRAGMAs included, for every load and every save).
   sqlite  The tracker store's SQLite connections use WAL with synchronous=NORMAL
           instead of a full fsync per commit; every deletion ends with a
           truncating checkpoint so deleted rows do not linger in the -wal file.
-  cn2an   actions.guidance.quantities.warm_up() imports cn2an (its dictionaries
+  cn2an   chinese_text.quantities.warm_up() imports cn2an (its dictionaries
           and ~300 regular expressions) at model load instead of inside the first
           message that contains a number.
 """
@@ -38,7 +38,7 @@ def undo(names) -> None:
 
         nlg.install_reply_validation = lambda: False  # Rasa's own jsonschema.validate per reply
     if "sqlite" in names:
-        import addons.tracker_store as store
+        import addons.stores.tracker_store as store
 
         def _on_sqlite_connect(dbapi_connection: Any, record: Any) -> None:
             cursor = dbapi_connection.cursor()
@@ -50,7 +50,7 @@ def undo(names) -> None:
     if "pool" in names:
         import sqlalchemy as sa
 
-        import addons.tracker_store as store
+        import addons.stores.tracker_store as store
 
         def _no_pool(self: Any) -> None:  # SQLAlchemy's NullPool: a connection per load and save
             sa.event.listen(self.engine, "connect", lambda c, r: store._on_sqlite_connect(c, r))
@@ -58,7 +58,7 @@ def undo(names) -> None:
 
         store.RedactingTrackerStore._pool_sqlite_connections = _no_pool  # type: ignore[method-assign]
     if "cn2an" in names:
-        from actions.guidance import quantities
+        from chinese_text import quantities
 
         quantities.warm_up = lambda: None  # cn2an imported inside the first message with a number
 

@@ -1,7 +1,7 @@
 """Issue 14: a turn's cost against the conversation's length, with segments off and on.
 
 For each setting of TRACKER_SEGMENT_TURNS (0: a session is one segment, as Rasa stores it;
-the default: addons/tracker_segments.py closes a segment every N user turns), the same
+the default: addons/stores/tracker_segments.py closes a segment every N user turns), the same
 trained model is started and measured three ways, over REST, one conversation at a time:
 
   latency   conversations of 200 turns; each repeats a cycle of 20 messages drawn (fixed

@@ -8,12 +8,12 @@ state or jieba dictionary cannot leak into the next):
 Variants (all built from the files at run time, nothing hand-copied):
 
   chosen            config.yml as it is (NLU part)
-  no_focus          config.yml without addons.question_focus_featurizer.QuestionFocusFeaturizer
-                    and addons.secondary_intents.SecondaryIntents: the pipeline before
+  no_focus          config.yml without addons.components.question_focus_featurizer.QuestionFocusFeaturizer
+                    and addons.components.secondary_intents.SecondaryIntents: the pipeline before
                     issue 11's question focus (the reference the focus feature must beat)
   default_jieba     Rasa's default pipeline (rasa/engine/recipes/config_files/
                     default_config.yml) with WhitespaceTokenizer -> JiebaTokenizer
-  no_normalizer     config.yml without addons.text_normalizer.ChineseTextNormalizer
+  no_normalizer     config.yml without addons.components.text_normalizer.ChineseTextNormalizer
   userdict          config.yml with a jieba user dictionary of domain terms
                     (JiebaTokenizer dictionary_path: bench/data/jieba_user_dict);
                     config.yml has none: this variant lost (docs/benchmarks.md)
@@ -60,10 +60,10 @@ LABELS = {
     "userdict": "(c) with jieba user dict",
     "sklearn_baseline": "(d) jieba+TF-IDF+LR",
 }
-NORMALIZER = "addons.text_normalizer.ChineseTextNormalizer"
+NORMALIZER = "addons.components.text_normalizer.ChineseTextNormalizer"
 # Issue 11's question focus: the featurizer and the second-worry component it brought.
-FOCUS_COMPONENTS = ("addons.question_focus_featurizer.QuestionFocusFeaturizer",
-                    "addons.secondary_intents.SecondaryIntents")
+FOCUS_COMPONENTS = ("addons.components.question_focus_featurizer.QuestionFocusFeaturizer",
+                    "addons.components.secondary_intents.SecondaryIntents")
 USER_DICT_DIR = "bench/data/jieba_user_dict"  # relative to ROOT (main() changes into it)
 FALLBACK = "nlu_fallback"
 OOS = "out_of_scope"
@@ -313,7 +313,7 @@ def run_job(name: str, fold: str, k: int, out: Path, keep_model: bool = False) -
     or a fold index 0..k-1 of the cross-validation over data/nlu."""
     import shutil
 
-    from actions.guidance.script import is_traditional, to_traditional
+    from chinese_text.script import is_traditional, to_traditional
 
     _quiet()
     inputs = inputs_fingerprint()

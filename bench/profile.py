@@ -18,11 +18,11 @@ from typing import Any, Dict, List, Tuple
 # (label, regex on one frame "function (file:line)"), most specific first.
 BUCKETS: List[Tuple[str, str]] = [
     ("NLU: whole parse (graph run)", r"^_parse_message_with_graph \(rasa/core/processor\.py"),
-    ("NLU: normaliser (OpenCC, script detection)", r"^process \(addons/text_normalizer\.py"),
+    ("NLU: normaliser (OpenCC, script detection)", r"^process \(addons/components/text_normalizer\.py"),
     ("NLU: JiebaTokenizer", r"^process \(rasa/nlu/tokenizers/"),
     ("NLU: CountVectorsFeaturizer", r"^process \(rasa/nlu/featurizers/sparse_featurizer/count_vectors"),
     ("NLU: intent classifier", r"^process \(rasa/nlu/classifiers/(logistic_regression|diet|sklearn)"),
-    ("NLU: ChineseEntityExtractor (spaCy rules + quantities)", r"^process \(addons/entity_extractor\.py"),
+    ("NLU: ChineseEntityExtractor (spaCy rules + quantities)", r"^process \(addons/components/entity_extractor\.py"),
     ("NLU: cn2an import / first use", r"cn2an/"),
     ("policies: next-action prediction", r"^_predict_next_with_tracker \(rasa/core/processor\.py|^predict_next_action \(rasa/core/processor\.py"),
     ("remote actions: HTTP call to the action server", r"^run \(rasa/core/actions/action\.py"),

@@ -613,7 +613,7 @@ class Report:
                "RegexFeaturizer, LexicalSyntacticFeaturizer, word and char_wb 1–4 CountVectorsFeaturizers, DIETClassifier 100 epochs, "
                "EntitySynonymMapper, ResponseSelector, FallbackClassifier 0.3/0.1) with `JiebaTokenizer` (default dictionary) "
                "instead of `WhitespaceTokenizer`, `language: zh`.",
-               "- **(b) no normaliser**: `config.yml` without `addons.text_normalizer.ChineseTextNormalizer` "
+               "- **(b) no normaliser**: `config.yml` without `addons.components.text_normalizer.ChineseTextNormalizer` "
                "(no Traditional→Simplified, no full-width folding; `InputGuard` then never sees the empty-input flag).",
                "- **(c) with a jieba user dictionary**: `config.yml` plus `dictionary_path: bench/data/jieba_user_dict` on "
                "`JiebaTokenizer` (~180 domain terms: 催收, 停息挂账, 协查函, bank names …). `config.yml` had this dictionary "
@@ -622,8 +622,8 @@ class Report:
                "- **(d) plain baseline**: scikit-learn only, `TfidfVectorizer(tokenizer=jieba.lcut)` + "
                "`LogisticRegression(max_iter=1000, random_state=42)` on the raw text (no normalisation, default jieba dictionary, no fallback).",
                "- **(e) no question focus**: `config.yml` without "
-               "`addons.question_focus_featurizer.QuestionFocusFeaturizer` "
-               "and `addons.secondary_intents.SecondaryIntents`: today's pipeline before issue 11's question focus, "
+               "`addons.components.question_focus_featurizer.QuestionFocusFeaturizer` "
+               "and `addons.components.secondary_intents.SecondaryIntents`: today's pipeline before issue 11's question focus, "
                "the reference the focus must beat (section 1.5).",
                "")
         self.w("Training time of each pipeline on the full `data/nlu/` (NLU only, measured inside the accuracy jobs, "
@@ -682,7 +682,7 @@ class Report:
         s2t = c.get("heldout_s2t") or {}
         self.w("### 1.2 Simplified vs Traditional, out of scope", "")
         self.w(f"The held-out set has {h['simplified']['n']} Simplified and {h['traditional']['n']} Traditional messages "
-               "(script decided per message by `actions.guidance.script.is_traditional`). They are different sentences, so their "
+               "(script decided per message by `chinese_text.script.is_traditional`). They are different sentences, so their "
                "accuracies differ by sentence difficulty as well as by script; the paired test converts every Simplified "
                "held-out message to Traditional (OpenCC `s2tw`) and classifies it again — same sentences, only the script differs.", "")
         self.w("| pipeline | held-out Simplified | held-out Traditional | gap (points) | paired: Simplified → as Traditional | paired gap (points) | CV Simplified / Traditional (gap) | CV paired (gap) |",
@@ -813,8 +813,8 @@ class Report:
         if not d:
             return
         self.w("### 1.5 The question focus: chosen against no_focus", "")
-        self.w("Issue 11 added `addons.question_focus_featurizer.QuestionFocusFeaturizer` (features of the clause that "
-               "asks the question) and `addons.secondary_intents.SecondaryIntents` (other worries in the message) to "
+        self.w("Issue 11 added `addons.components.question_focus_featurizer.QuestionFocusFeaturizer` (features of the clause that "
+               "asks the question) and `addons.components.secondary_intents.SecondaryIntents` (other worries in the message) to "
                f"`config.yml`. {v[REFERENCE]['label']} is `config.yml` without both, built at run time "
                "(`bench/out/nlu/no_focus/config.yml`): today's pipeline before the focus. Both are trained and "
                "tested on the same folds and the same messages, so every comparison below is paired.", "")
@@ -916,7 +916,7 @@ class Report:
             return
         self.w("## 3. Speed and cost", "")
         self.w("Our bot: `config.yml` (normaliser, jieba, count vectors, logistic regression, rule-based entity extractor, "
-               "RulePolicy), its action server, the SQLite tracker store (`addons.tracker_store."
+               "RulePolicy), its action server, the SQLite tracker store (`addons.stores.tracker_store."
                "RedactingTrackerStore` on a temporary file) and the Traditional-aware NLG — as `make run` serves it, REST channel only. "
                "Reference: the starter bot `rasa init` creates (DIET + TED + UnexpecTED, in-memory tracker store, no action server), "
                "trained and served the same way on the same machine in the same run.", "")
@@ -1083,7 +1083,7 @@ class Report:
                "same check, same error message." + in_code,
                "2. **SQLite tracker store: a new connection per load and save** (`pool`). SQLAlchemy 1.4 gives a file SQLite "
                "database a `NullPool`, so every tracker load and save opens the file and re-runs the PRAGMAs. Fix in "
-               "`addons/tracker_store.py`: the SQLite engine uses `poolclass=QueuePool` (`connect_args={'check_same_thread': False}`)."
+               "`addons/stores/tracker_store.py`: the SQLite engine uses `poolclass=QueuePool` (`connect_args={'check_same_thread': False}`)."
                + in_code + " PostgreSQL deployments are unaffected.",
                "3. **A full fsync per commit** (`sqlite`): the SQLite store uses `PRAGMA journal_mode=WAL` + "
                "`PRAGMA synchronous=NORMAL` (a process crash loses nothing; a power cut can lose the last turns). WAL alone would "
@@ -1092,7 +1092,7 @@ class Report:
                "database file, where `secure_delete` has zeroed the freed cells, and the `-wal` file is emptied "
                "(`tests/test_tracker_store.py` and `tests/test_retention.py` check both files)." + in_code,
                "4. **cn2an is imported inside the first message that contains a number** (`cn2an`): "
-               "`actions/guidance/quantities.py` keeps its module import free of work, so ~300 regular expressions are compiled "
+               "`chinese_text/quantities.py` keeps its module import free of work, so ~300 regular expressions are compiled "
                "while a user waits (about 2 s when first profiled), in the Rasa server and again in the action server. Fix: import it when "
                "the component loads (`ChineseEntityExtractor.load`, and at action-server start). This only changes the first such "
                "turn (the load runs start after a warm-up)." + in_code,
@@ -1132,7 +1132,7 @@ class Report:
                     t10 = wk["load"]["10"]["throughput_tps"]
                     rss = max((l.get("peak_rss_bytes") or {}).get("rasa", 0) for l in wk["load"].values()) / 2**20
                     self.w(f"**More processes, measured.** The one lever left is more Rasa processes. With `SANIC_WORKERS={wk['workers']}` "
-                           "and `REDIS_URL` (the atomic Redis lock store of `addons/lock_store.py`, so two workers never answer one "
+                           "and `REDIS_URL` (the atomic Redis lock store of `addons/stores/lock_store.py`, so two workers never answer one "
                            "conversation at once), and the load generator opening a connection per request (kept-alive connections "
                            "stay on the worker that accepted them, and a burst of 10 new ones is often accepted by one worker; a new "
                            "connection per request goes to a free worker, as a load balancer would send it), "
@@ -1221,7 +1221,7 @@ class Report:
             return
         settings = ln["settings"]
         names = {"segments-off": "segments off (`TRACKER_SEGMENT_TURNS=0`: a session is one segment, as Rasa stores it)",
-                 "segments-on": "segments on (the shipped default, `addons/tracker_segments.py`)"}
+                 "segments-on": "segments on (the shipped default, `addons/stores/tracker_segments.py`)"}
         self.w("### 3.6 Turn cost against conversation length: before and after the segments (issue 14)", "")
         self.w(f"`bench/length.py`: the same model, started once per setting. {ln['conversations']} conversation(s) of "
                f"{ln['turns']} turns, one at a time, over REST with the SQLite store and the action server; each "

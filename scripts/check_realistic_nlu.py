@@ -46,7 +46,7 @@ def load_examples(path: Path = REALISTIC) -> List[Dict[str, Any]]:
 
 
 def _convert(text: str, traditional: bool) -> str:
-    from actions.guidance.script import to_simplified, to_traditional
+    from chinese_text.script import to_simplified, to_traditional
 
     return to_simplified(text) if traditional else to_traditional(text)
 

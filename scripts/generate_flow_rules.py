@@ -47,7 +47,7 @@ HEADER = (
 
 
 def _advisory_intents() -> List[str]:
-    from actions.guidance.kb import load_kb
+    from actions.advice.kb import load_kb
 
     return list(load_kb().guidance)
 

@@ -5,7 +5,7 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from addons import action_reply_validation
+from addons.patches import action_reply_validation
 
 
 @pytest.fixture

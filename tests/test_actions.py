@@ -5,8 +5,8 @@ import asyncio
 
 import pytest
 
-from actions.guidance.dialogue_kb import load_dialogue
-from actions.guidance.kb import load_kb
+from actions.advice.dialogue_kb import load_dialogue
+from actions.advice.kb import load_kb
 from actions.guidance_actions import ActionClarify, ActionGiveGuidance, ActionShowLegalBasis
 
 ADVISORY = sorted(load_kb().guidance)

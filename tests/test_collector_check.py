@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from actions.guidance.collector_check import (
+from actions.flows.collector_check import (
     FLAG_LEVEL,
     CollectorAnswers,
     Verdict,
@@ -17,7 +17,7 @@ from actions.guidance.collector_check import (
     red_flag_ids,
     validate_collector_answers,
 )
-from actions.guidance.flows_kb import (
+from actions.flows.flows_kb import (
     KNOWLEDGE_DIR,
     LEVELS,
     RED_FLAGS,
@@ -27,8 +27,8 @@ from actions.guidance.flows_kb import (
     load_flows,
     official_hotline,
 )
-from actions.guidance.kb import load_kb
-from actions.guidance.script import is_traditional
+from actions.advice.kb import load_kb
+from chinese_text.script import is_traditional
 
 KB = load_kb()
 FLOWS = load_flows()

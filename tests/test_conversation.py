@@ -10,13 +10,13 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.case_actions import ActionCaseSummary, ActionNoteFacts, ActionRespondAffirm, ActionSessionStart
-from actions.guidance.case_summary import CaseRecords, case_summary, cited_in
-from actions.guidance.dialogue_kb import load_dialogue
-from actions.guidance.facts import Facts
-from actions.guidance.kb import load_kb
+from actions.flows.case_summary import CaseRecords, case_summary, cited_in
+from actions.advice.dialogue_kb import load_dialogue
+from actions.advice.facts import Facts
+from actions.advice.kb import load_kb
 from actions.guidance_actions import ActionGiveGuidance
 from actions.tracker_facts import current_facts, wants_traditional
-from addons.offer_choice import chosen_payload, is_bare_yes, option_number
+from addons.patches.offer_choice import chosen_payload, is_bare_yes, option_number
 
 KB = load_kb()
 DIALOGUE = load_dialogue()

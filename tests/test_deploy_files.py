@@ -9,9 +9,9 @@ import yaml
 from rasa.core.run import create_http_input_channels
 from rasa.utils.endpoints import read_endpoint_config
 
-from addons.rest_channel import GuardedRestInput
-from addons.socketio_channel import PersistentSocketIOInput
-from addons.wechat_channel import WeChatInput
+from addons.channels.rest_channel import GuardedRestInput
+from addons.channels.socketio_channel import PersistentSocketIOInput
+from addons.channels.wechat_channel import WeChatInput
 
 ROOT = Path(__file__).resolve().parent.parent
 VALUES = yaml.safe_load((ROOT / "deploy" / "values.yml").read_text(encoding="utf-8"))
@@ -68,10 +68,13 @@ def dockerfile(name: str) -> str:
     return (ROOT / "deploy" / name).read_text(encoding="utf-8")
 
 
+def copies(text: str) -> list:
+    return re.findall(r"^COPY\s+(?:--\S+\s+)*(\S+)", text, flags=re.M)
+
+
 def test_action_server_dockerfile_copies_only_actions_and_runs_as_non_root():
     text = dockerfile("Dockerfile.actions")
-    copies = re.findall(r"^COPY\s+(?:--\S+\s+)*(\S+)", text, flags=re.M)
-    assert copies == ["deploy/requirements-actions.txt", "actions/"]
+    assert copies(text) == ["deploy/requirements-actions.txt", "chinese_text/", "actions/"]
     assert re.search(r"^USER 1001", text, flags=re.M) and "SANIC_HOST=0.0.0.0" in text
     assert '"rasa_sdk", "--actions", "actions", "--port", "5055"' in text
 
@@ -93,6 +96,7 @@ def test_action_server_requirements_are_pinned_like_constraints():
 
 def test_rasa_dockerfile_copies_what_the_server_imports():
     text = dockerfile("Dockerfile.rasa")
-    for path in ("addons/", "actions/guidance/", "web/", "scripts/run_server.py", "models/debt-rights.tar.gz"):
+    for path in ("addons/", "chinese_text/", "web/", "scripts/run_server.py", "models/debt-rights.tar.gz"):
         assert f"COPY {path}" in text or f" {path} " in text, path
+    assert not any(path.startswith("actions") for path in copies(text))  # the rule engine stays out
     assert re.search(r"^USER 1001", text, flags=re.M) and "run_server.py" in text

@@ -1,7 +1,7 @@
 """ChineseEntityExtractor: patterns, jieba robustness, persistence and Rasa training.
 
 Inputs are Simplified Chinese with half-width characters, as the pipeline's
-normaliser (addons.text_normalizer) produces them before this component runs.
+normaliser (addons.components.text_normalizer) produces them before this component runs.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import jieba
 import jieba.finalseg
 import pytest
 
-from actions.guidance.facts import BEHAVIORS, RELATIONS
+from actions.advice.facts import BEHAVIORS, RELATIONS
 
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -25,8 +25,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from addons import entity_patterns
-from addons.entity_extractor import ChineseEntityExtractor
+from addons.components import entity_patterns
+from addons.components.entity_extractor import ChineseEntityExtractor
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = ROOT / "data" / "patterns"
@@ -964,7 +964,7 @@ language: zh
 assistant_id: entity-extractor-test
 pipeline:
   - name: JiebaTokenizer
-  - name: addons.entity_extractor.ChineseEntityExtractor
+  - name: addons.components.entity_extractor.ChineseEntityExtractor
     patterns_path: patterns
 policies: []
 """

@@ -12,7 +12,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from sklearn.linear_model import LogisticRegression
 
-from addons.fast_logistic_regression import FastLogisticRegressionClassifier, lay_out_for_prediction
+from addons.components.fast_logistic_regression import FastLogisticRegressionClassifier, lay_out_for_prediction
 
 
 def fitted(seed: int = 0):

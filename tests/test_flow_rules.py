@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.guidance.kb import load_kb
+from actions.advice.kb import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS = ("collector_check_form", "installment_plan_form", "incident_log_form")

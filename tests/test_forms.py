@@ -14,7 +14,7 @@ from actions.form_validation import (
     parse_evidence,
     parse_headcount,
 )
-from actions.guidance.dialogue_kb import load_dialogue
+from actions.advice.dialogue_kb import load_dialogue
 
 PLAN = "installment_plan_form"
 CHECK = "collector_check_form"

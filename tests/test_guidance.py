@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from actions.guidance.engine import advise
-from actions.guidance.facts import FACT_KINDS, NUMBERS, TEXTS, Facts, choices
-from actions.guidance.kb import load_kb
-from actions.guidance.render import MAX_ALSO_CITED, MAX_MESSAGE_CHARS, PARAGRAPH_BREAK, render_advice, render_legal_basis
+from actions.advice.engine import advise
+from actions.advice.facts import FACT_KINDS, NUMBERS, TEXTS, Facts, choices
+from actions.advice.kb import load_kb
+from actions.advice.render import MAX_ALSO_CITED, MAX_MESSAGE_CHARS, PARAGRAPH_BREAK, render_advice, render_legal_basis
 
 KB = load_kb()
 NUMERIC = ("amount", "monthly_income", "monthly_expense", "overdue_duration")

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from actions.guidance.flows_kb import BEHAVIORS, EVIDENCE, RELATIONS, load_flows
-from actions.guidance.incident import (
+from actions.flows.flows_kb import BEHAVIORS, EVIDENCE, RELATIONS, load_flows
+from actions.flows.incident import (
     Event,
     Incident,
     map_incident,
@@ -16,7 +16,7 @@ from actions.guidance.incident import (
     validate_relations,
     validate_when,
 )
-from actions.guidance.kb import load_kb
+from actions.advice.kb import load_kb
 
 KB = load_kb()
 FLOWS = load_flows()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.guidance.facts import BEHAVIORS, RELATIONS
-from actions.guidance.kb import ARTICLE_CITABLE, KNOWLEDGE_DIR, KnowledgeBaseError, build_kb, load_kb
+from actions.advice.facts import BEHAVIORS, RELATIONS
+from actions.advice.kb import ARTICLE_CITABLE, KNOWLEDGE_DIR, KnowledgeBaseError, build_kb, load_kb
 
 from tests.contract import ADVISORY_INTENTS
 

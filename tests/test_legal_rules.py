@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from actions.guidance.engine import advise
-from actions.guidance.facts import LOAN_TYPES, Facts
-from actions.guidance.kb import load_kb
-from actions.guidance.render import render_advice
+from actions.advice.engine import advise
+from actions.advice.facts import LOAN_TYPES, Facts
+from actions.advice.kb import load_kb
+from actions.advice.render import render_advice
 
 KB = load_kb()
 CARD_ONLY = {pid for pid, p in KB.provisions.items() if p.card_only}

@@ -9,7 +9,7 @@ import pytest
 from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
-from addons.lock_store import AtomicRedisLockStore, EnvLockStore
+from addons.stores.lock_store import AtomicRedisLockStore, EnvLockStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def test_several_workers_without_redis_are_refused(monkeypatch):
 
 def test_key_prefix_from_endpoint_kwargs(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6399/0")
-    store = EnvLockStore(endpoint_config=EndpointConfig(type="addons.lock_store.EnvLockStore", key_prefix="bot1"))
+    store = EnvLockStore(endpoint_config=EndpointConfig(type="addons.stores.lock_store.EnvLockStore", key_prefix="bot1"))
     assert store.backend.key_prefix == "bot1:lock:"
 
 

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from addons.log_redaction import RedactingFilter, redact_log_text
+from addons.patches.log_redaction import RedactingFilter, redact_log_text
 
 ID_NUMBER, PHONE, CARD = "110101199003077571", "13812345678", "6222021234567890128"
 TEXT = f"我的身份证号是{ID_NUMBER}，手机{PHONE}，卡号{CARD}"

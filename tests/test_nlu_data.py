@@ -23,7 +23,7 @@ import opencc
 import pytest
 import yaml
 
-from actions.guidance.facts import BEHAVIORS, RELATIONS
+from actions.advice.facts import BEHAVIORS, RELATIONS
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.utils.io import read_yaml_file
 
@@ -59,7 +59,7 @@ EXTRA_INTENTS = [
     "request_case_summary",
 ]
 ALL_INTENTS = CONTRACT_INTENTS + EXTRA_INTENTS
-# Punctuation-only input; addons.input_guard forces it, so it has no script or size quota.
+# Punctuation-only input; addons.components.input_guard forces it, so it has no script or size quota.
 GUARD_INTENTS = ["empty_message"]
 
 MIN_ADVISORY = 40

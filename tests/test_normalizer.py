@@ -6,17 +6,17 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.guidance.script import is_traditional, prefers_traditional, to_traditional
-from addons.lexicon_files import LexiconError
-from addons.text_normalizer import (
+from chinese_text.script import is_traditional, prefers_traditional, to_traditional
+from chinese_text.lexicon_files import LexiconError
+from addons.components.text_normalizer import (
     DROPPED_SYMBOLS,
     INPUT_EMPTY,
     INPUT_TRUNCATED,
     TEXT_SCRIPT,
     TYPOS_PATH,
     ChineseTextNormalizer,
-    normalise,
 )
+from chinese_text.normalise import normalise
 
 
 @pytest.mark.parametrize(

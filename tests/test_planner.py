@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from actions.guidance.facts import Facts
-from actions.guidance.kb import load_kb
-from actions.guidance.planner import (
+from actions.advice.facts import Facts
+from actions.advice.kb import load_kb
+from actions.flows.planner import (
     AFFORDABLE_SHARE,
     EXPENSE_SHARE,
     CRIMINAL_THRESHOLD,
@@ -35,7 +35,7 @@ from actions.guidance.planner import (
     validate_overdue_days,
     written_checklist,
 )
-from actions.guidance.flows_kb import load_flows
+from actions.flows.flows_kb import load_flows
 
 KB = load_kb()
 FLOWS = load_flows()

@@ -1,12 +1,12 @@
-"""Money amounts, durations and their classification (actions.guidance.quantities)."""
+"""Money amounts, durations and their classification (chinese_text.quantities)."""
 from __future__ import annotations
 
 import random
 
 import pytest
 
-from actions.guidance import quantities as q
-from actions.guidance.quantities import (
+from chinese_text import quantities as q
+from chinese_text.quantities import (
     AMOUNT,
     MONTHLY_EXPENSE,
     MONTHLY_INCOME,
@@ -318,9 +318,9 @@ def test_module_does_no_work_at_import():
     import importlib
     import sys
 
-    sys.modules.pop("actions.guidance.quantities", None)
+    sys.modules.pop("chinese_text.quantities", None)
     sys.modules.pop("cn2an", None)
-    importlib.import_module("actions.guidance.quantities")
+    importlib.import_module("chinese_text.quantities")
     assert "cn2an" not in sys.modules
     assert q.parse_money("四万三") == 43000
 

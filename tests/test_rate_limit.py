@@ -1,7 +1,7 @@
 """Per-sender token bucket."""
 from __future__ import annotations
 
-from addons.rate_limit import RateLimiter
+from addons.channels.rate_limit import RateLimiter
 
 
 class Clock:

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from addons.log_redaction import RedactingFilter, install_log_redaction
-from addons.redaction import (
+from addons.patches.log_redaction import RedactingFilter, install_log_redaction
+from addons.stores.redaction import (
     BANK_CARD,
     EMAIL,
     ID_CARD,

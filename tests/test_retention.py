@@ -14,8 +14,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from addons.retention import main, purge_older_than
-from addons.tracker_store import RedactingTrackerStore
+from addons.stores.retention import main, purge_older_than
+from addons.stores.tracker_store import RedactingTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400.0
@@ -74,7 +74,7 @@ def test_main_uses_retention_days_from_settings(db_path, monkeypatch, capsys):
 def test_module_runs_from_the_command_line(db_path):
     env = {**os.environ, "TRACKER_DB_URL": f"sqlite:///{db_path}", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "addons.retention", "--days", "180"],
+        [sys.executable, "-m", "addons.stores.retention", "--days", "180"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
     )
     assert result.returncode == 0, result.stderr

@@ -1,5 +1,5 @@
-"""The deterministic safety net: live danger (addons/emergency_net.py) and fake
-police/court money demands (addons/fake_authority.py), with their lexicons in data/lexicons/.
+"""The deterministic safety net: live danger (addons/components/emergency_net.py) and fake
+police/court money demands (addons/components/fake_authority.py), with their lexicons in data/lexicons/.
 
 Every case goes through the real normaliser first (Traditional -> Simplified, typos,
 emoji set aside), as in the pipeline.
@@ -15,12 +15,13 @@ import pytest
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from addons import emergency_net
-from addons.emergency_net import ALERTS, EMERGENCY_INTENT, LIVE_DANGER, EmergencyDetector, EmergencyNet
-from addons.fake_authority import FAKE_AUTHORITY, SCAM_INTENT, FakeAuthorityDetector, FakeAuthorityGuard
-from addons.input_guard import InputGuard
-from addons.lexicon_files import LexiconError
-from addons.text_normalizer import DROPPED_SYMBOLS, ChineseTextNormalizer, TypoTable
+from addons.components import emergency_net
+from addons.components.emergency_net import ALERTS, EMERGENCY_INTENT, LIVE_DANGER, EmergencyDetector, EmergencyNet
+from addons.components.fake_authority import FAKE_AUTHORITY, SCAM_INTENT, FakeAuthorityDetector, FakeAuthorityGuard
+from addons.components.input_guard import InputGuard
+from chinese_text.lexicon_files import LexiconError
+from addons.components.text_normalizer import DROPPED_SYMBOLS, ChineseTextNormalizer
+from chinese_text.normalise import TypoTable
 
 ROOT = Path(__file__).resolve().parent.parent
 LEXICONS = ROOT / "data" / "lexicons"

@@ -15,7 +15,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from addons.sentence_count_vectors import SentenceCountVectorsFeaturizer
+from addons.components.sentence_count_vectors import SentenceCountVectorsFeaturizer
 
 TRAINING = [
     ("催收员上门了怎么办", "ask_visit_process"),

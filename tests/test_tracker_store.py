@@ -26,7 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from addons.settings import DEFAULT_SQLITE_PATH, load_settings
-from addons.tracker_store import DELETE_ACTION_NAME, RedactingTrackerStore
+from addons.stores.tracker_store import DELETE_ACTION_NAME, RedactingTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 ID_18 = "11010519491231002X"
@@ -271,7 +271,7 @@ def test_event_broker_receives_redacted_events(db_path):
 def test_action_name_matches_the_sdk_action(tracker_factory):
     from rasa_sdk.executor import CollectingDispatcher
 
-    from actions.guidance.dialogue_kb import load_dialogue
+    from actions.advice.dialogue_kb import load_dialogue
     from actions.privacy_actions import ActionDeleteMyData
 
     action = ActionDeleteMyData()
@@ -285,8 +285,8 @@ def test_action_name_matches_the_sdk_action(tracker_factory):
 def test_importing_the_store_does_no_work(tmp_path):
     """Log filter and database only appear when Rasa constructs the store."""
     script = (
-        "import logging, sys; logging.basicConfig(); import addons.tracker_store, addons.lock_store; "
-        "from addons.log_redaction import RedactingFilter; "
+        "import logging, sys; logging.basicConfig(); import addons.stores.tracker_store, addons.stores.lock_store; "
+        "from addons.patches.log_redaction import RedactingFilter; "
         "sys.exit(any(isinstance(f, RedactingFilter) for h in logging.getLogger().handlers for f in h.filters))"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
@@ -295,7 +295,7 @@ def test_importing_the_store_does_no_work(tmp_path):
     assert not (tmp_path / "x.db").exists()
 
 
-# ---- long sessions are stored in segments (addons/tracker_segments.py) ----------------------------
+# ---- long sessions are stored in segments (addons/stores/tracker_segments.py) ----------------------------
 
 SEGMENT_DOMAIN = Domain.from_yaml(
     """

@@ -9,8 +9,9 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from addons.lexicon_files import LexiconError
-from addons.text_normalizer import ChineseTextNormalizer, TypoTable, normalise
+from chinese_text.lexicon_files import LexiconError
+from addons.components.text_normalizer import ChineseTextNormalizer
+from chinese_text.normalise import TypoTable, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPOS_FILE = ROOT / "data" / "lexicons" / "typos.yml"

@@ -20,9 +20,9 @@ from rasa.core.run import create_http_input_channels
 from sanic import Sanic
 
 from addons.messages import RATE_LIMITED, SERVICE_UNAVAILABLE, load_messages
-from addons.rate_limit import RateLimiter
-from addons.rest_channel import GuardedRestInput
-from addons.socketio_channel import PersistentSocketIOInput
+from addons.channels.rate_limit import RateLimiter
+from addons.channels.rest_channel import GuardedRestInput
+from addons.channels.socketio_channel import PersistentSocketIOInput
 
 from . import wechat_harness
 from .socketio_harness import make_credentials
@@ -196,7 +196,7 @@ def test_rest_stream_mode_still_works():
 
 def test_rest_channel_replaces_rasas_under_the_same_name_and_url(tmp_path):
     credentials = tmp_path / "credentials.yml"
-    credentials.write_text("addons.rest_channel.GuardedRestInput:\n", encoding="utf-8")
+    credentials.write_text("addons.channels.rest_channel.GuardedRestInput:\n", encoding="utf-8")
     (channel,) = create_http_input_channels(None, str(credentials))
     assert type(channel) is GuardedRestInput and isinstance(channel, RestInput)
     assert channel.name() == "rest" and channel.url_prefix() == "rest"
@@ -317,6 +317,6 @@ def test_wechat_user_over_the_limit_gets_a_friendly_text_and_retries_do_not_coun
 
 def test_wechat_channel_from_credentials_has_a_limiter_from_settings(monkeypatch, no_wechat_env):
     monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "7")
-    from addons.wechat_channel import WeChatInput
+    from addons.channels.wechat_channel import WeChatInput
 
     assert WeChatInput.from_credentials({"token": "t"}).limiter.rate == 7 / 60

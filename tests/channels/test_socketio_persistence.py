@@ -17,7 +17,7 @@ import socketio
 from rasa.core.channels.socketio import SocketIOInput
 from rasa.core.run import create_http_input_channels
 
-from addons.socketio_channel import PersistentSocketIOInput, resolve_static
+from addons.channels.socketio_channel import PersistentSocketIOInput, resolve_static
 
 from .socketio_harness import (
     CITATION,
@@ -283,7 +283,7 @@ def test_output_channel_for_external_events_reaches_the_session():
 def test_credentials_entry_loads_this_channel(tmp_path: Path):
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(
-        "addons.socketio_channel.PersistentSocketIOInput:\n"
+        "addons.channels.socketio_channel.PersistentSocketIOInput:\n"
         "  user_message_evt: user_uttered\n"
         "  bot_message_evt: bot_uttered\n"
         "  session_persistence: true\n"
@@ -331,7 +331,7 @@ def test_widget_files_are_served_under_the_channel_prefix():
                 for bad in [
                     "/webhooks/socketio/webchat/nope.js",
                     "/webhooks/socketio/webchat/../socketio_channel.py",
-                    "/webhooks/socketio/webchat/%2e%2e/%2e%2e/addons/socketio_channel.py",
+                    "/webhooks/socketio/webchat/%2e%2e/%2e%2e/addons/channels/socketio_channel.py",
                     "/webhooks/socketio/webchat/..%2f..%2faddons%2fsocketio_channel.py",
                 ]:
                     status, _, _ = await get(bad)
@@ -342,7 +342,7 @@ def test_widget_files_are_served_under_the_channel_prefix():
 
 @pytest.mark.parametrize(
     "relative",
-    ["../addons/socketio_channel.py", "/etc/passwd", "..\\addons\\socketio_channel.py", ".hidden", "vendor/../../README.md", ""],
+    ["../addons/channels/socketio_channel.py", "/etc/passwd", "..\\addons\\socketio_channel.py", ".hidden", "vendor/../../README.md", ""],
 )
 def test_static_resolution_never_leaves_web_dir(relative: str, tmp_path: Path):
     web = tmp_path / "web"

@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from addons.rate_limit import RateLimiter
-from addons.rest_channel import GuardedRestInput
-from addons.socketio_channel import PersistentSocketIOOutput
+from addons.channels.rate_limit import RateLimiter
+from addons.channels.rest_channel import GuardedRestInput
+from addons.channels.socketio_channel import PersistentSocketIOOutput
 
 from . import wechat_harness
 from .socketio_harness import (

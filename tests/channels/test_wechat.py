@@ -11,11 +11,11 @@ import aiohttp
 import pytest
 from rasa.core.run import create_http_input_channels
 
-from addons.wechat.identity import sender_id_for
-from addons.wechat.menus import parse_choice
-from addons.wechat.request_guard import MAX_BODY_BYTES
-from addons.wechat.text_format import MAX_CONTENT_BYTES, sanitize, split_utf8
-from addons.wechat_channel import TEXT_UNSUPPORTED, WeChatInput
+from addons.channels.wechat.identity import sender_id_for
+from addons.channels.wechat.menus import parse_choice
+from addons.channels.wechat.request_guard import MAX_BODY_BYTES
+from addons.channels.wechat.text_format import MAX_CONTENT_BYTES, sanitize, split_utf8
+from addons.channels.wechat_channel import TEXT_UNSUPPORTED, WeChatInput
 
 from .wechat_harness import (
     AES_KEY,
@@ -248,7 +248,7 @@ def test_malformed_or_hostile_xml_is_a_400(safe_mode, xml, caplog):
             status, _, _ = await wechat.post(text_xml("还在吗"))
             assert status == 200
 
-    with caplog.at_level(logging.WARNING, logger="addons.wechat_channel"):
+    with caplog.at_level(logging.WARNING, logger="addons.channels.wechat_channel"):
         run(scenario())
     assert bot.texts == ["还在吗"]
     assert any("refused" in record.getMessage() for record in caplog.records)
@@ -282,7 +282,7 @@ def test_oversized_body_is_a_400(size, caplog):
             status, _, _ = await wechat.post(text_xml("小消息"))
             assert status == 200
 
-    with caplog.at_level(logging.WARNING, logger="addons.wechat_channel"):
+    with caplog.at_level(logging.WARNING, logger="addons.channels.wechat_channel"):
         run(scenario())
     assert bot.texts == ["小消息"]
     assert any("64 KB" in record.getMessage() for record in caplog.records)
@@ -380,7 +380,7 @@ def test_outside_48h_window_is_logged_and_dropped(caplog):
                 await asyncio.sleep(0.8)
                 assert api.sent == [] and api.send_tokens == ["ACCESS_TOKEN_1"]
 
-    with caplog.at_level(logging.WARNING, logger="addons.wechat.cs_client"):
+    with caplog.at_level(logging.WARNING, logger="addons.channels.wechat.cs_client"):
         run(scenario())
     assert any("45015" in record.getMessage() for record in caplog.records)
 

@@ -22,8 +22,8 @@ from sanic import Sanic
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from addons.wechat.cs_client import CustomerServiceClient
-from addons.wechat_channel import WeChatInput
+from addons.channels.wechat.cs_client import CustomerServiceClient
+from addons.channels.wechat_channel import WeChatInput
 
 TOKEN = "test-token"
 APP_ID = "wx0123456789abcdef"

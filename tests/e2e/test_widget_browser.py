@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 
-from addons.socketio_channel import PersistentSocketIOInput
+from addons.channels.socketio_channel import PersistentSocketIOInput
 from tests.channels.socketio_harness import (
     ADVICE_ALSO,
     ADVICE_BUTTONS,

@@ -36,8 +36,8 @@ _SCRUBBED = (
 )
 
 CREDENTIALS = """\
-addons.rest_channel.GuardedRestInput:
-addons.socketio_channel.PersistentSocketIOInput:
+addons.channels.rest_channel.GuardedRestInput:
+addons.channels.socketio_channel.PersistentSocketIOInput:
   user_message_evt: user_uttered
   bot_message_evt: bot_uttered
   session_persistence: true

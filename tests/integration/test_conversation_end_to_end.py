@@ -13,7 +13,7 @@ from typing import Dict, List
 
 import pytest
 
-from actions.guidance.dialogue_kb import load_dialogue
+from actions.advice.dialogue_kb import load_dialogue
 
 from .rasa_processes import real_bot, say, texts
 

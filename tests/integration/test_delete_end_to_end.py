@@ -22,9 +22,9 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.utils import AvailableEndpoints
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
-from actions.guidance.dialogue_kb import load_dialogue
-from addons.lock_store import AtomicRedisLockStore, EnvLockStore
-from addons.tracker_store import RedactingTrackerStore
+from actions.advice.dialogue_kb import load_dialogue
+from addons.stores.lock_store import AtomicRedisLockStore, EnvLockStore
+from addons.stores.tracker_store import RedactingTrackerStore
 
 from .services import free_port
 

@@ -1,6 +1,6 @@
 """A 200-turn conversation behaves exactly as a short one (issue 14), over the real bot's REST webhook.
 
-Long sessions are stored in segments (addons/tracker_segments.py): the facts, the forms, the
+Long sessions are stored in segments (addons/stores/tracker_segments.py): the facts, the forms, the
 offers, the case summary's records, deletion and redaction must not notice. Behaviour tests only,
 no timing: the cost per turn is measured by `make bench`.
 """
@@ -14,8 +14,8 @@ from typing import Dict, List
 
 import pytest
 
-from actions.guidance.dialogue_kb import load_dialogue
-from actions.guidance.kb import load_kb
+from actions.advice.dialogue_kb import load_dialogue
+from actions.advice.kb import load_kb
 from addons.settings import load_settings
 
 from .rasa_processes import real_bot, say, texts

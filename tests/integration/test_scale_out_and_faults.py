@@ -31,7 +31,7 @@ import pytest
 import redis
 
 from addons.messages import SERVICE_UNAVAILABLE, load_messages
-from addons.redaction import id18_valid, luhn_valid
+from addons.stores.redaction import id18_valid, luhn_valid
 
 from .rasa_processes import MODEL, RasaServer, action_server, say, tail, texts
 

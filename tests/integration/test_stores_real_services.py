@@ -21,9 +21,9 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Restarted, Sessi
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from addons.lock_store import AtomicRedisLockStore, EnvLockStore
-from addons.retention import purge_older_than
-from addons.tracker_store import DELETE_ACTION_NAME, RedactingTrackerStore
+from addons.stores.lock_store import AtomicRedisLockStore, EnvLockStore
+from addons.stores.retention import purge_older_than
+from addons.stores.tracker_store import DELETE_ACTION_NAME, RedactingTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
 ID_18, PHONE, CARD, EMAIL = "11010519491231002X", "13800138000", "6222021234567890128", "zhang@example.com"

@@ -1,4 +1,4 @@
-"""`python -m addons.terminal_chat` (= `make chat`) through a real pseudo-terminal.
+"""`python -m addons.channels.terminal_chat` (= `make chat`) through a real pseudo-terminal.
 
 The trained model, a real action server and a temporary SQLite tracker store.
 Flows are driven by what the bot asks (the lead may add confirmation steps), and
@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import pexpect
 import pytest
 
-from addons.terminal_chat import choice_index, command_of, message_lines, outgoing
+from addons.channels.terminal_chat import choice_index, command_of, message_lines, outgoing
 from tests.integration.rasa_processes import MODEL, ROOT, action_server, base_env, write_endpoints
 
 # Any prompt_toolkit escape sequence (CSI, with private "?" modes) and the OSC title sequence.
@@ -87,7 +87,7 @@ def start_chat(folder: Path, endpoints: Path, database: str) -> Chat:
         PROMPT_TOOLKIT_NO_CPR="1",
     )
     child = pexpect.spawn(
-        sys.executable, ["-m", "addons.terminal_chat", "--model", str(MODEL), "--endpoints", str(endpoints)],
+        sys.executable, ["-m", "addons.channels.terminal_chat", "--model", str(MODEL), "--endpoints", str(endpoints)],
         cwd=str(ROOT), env=env, encoding="utf-8", dimensions=(50, 200), timeout=240,
     )
     child.expect(_PROMPT)

@@ -1,1 +1,0 @@
-"""Helpers of the WeChat Official Account channel (addons/wechat_channel.py)."""
