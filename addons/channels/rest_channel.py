@@ -5,14 +5,17 @@ Same name and URLs as Rasa's `rest` channel (POST /webhooks/rest/webhook
 not change. Differences:
 
 * The body must be a JSON object with a non-empty `sender` (string or number,
-  at most 128 characters) and a string `message`; anything else is a 400 instead
-  of Rasa's 500 (or every sender-less client sharing the conversation "default").
+  at most 128 characters, not in WeChat's ``wx-`` namespace) and a string
+  `message`; anything else is a 400 instead of Rasa's 500 (or every sender-less
+  client sharing the conversation "default").
 * A sender over RATE_LIMIT_PER_MINUTE gets 429 with a Retry-After header and a
   short friendly text in the usual reply format; the bot is not called.
 * When handling the message fails (an exception, or the response timeout) and
   the bot said nothing, the reply is the service-unavailable text with HTTP
   200 instead of an empty list.
 * The user's text is never logged here (Rasa's channel logs it on failure).
+* The sender check, the rate limit, the failure text and the health route are
+  the ones every public channel shares (addons/channels/guard.py).
 * One bot utterance is one reply object {"recipient_id", "text", "buttons",
   "custom", "image", "attachment"} (each only when present), also in stream
   mode: Rasa cuts a button-less text at every blank line and sends `custom`
@@ -25,23 +28,25 @@ credentials.yml (instead of `rest:`):
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
 
+import rasa.utils.endpoints
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import QueueOutputChannel, RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-import rasa.utils.endpoints
-from addons.messages import RATE_LIMITED, SERVICE_UNAVAILABLE, message
+from addons.channels.guard import (
+    RETRY_AFTER_SECONDS,
+    InvalidSenderId,
+    add_health_route,
+    checked_sender_id,
+    from_texts,
+    handle_or_apologise,
+    rate_limited_text,
+)
 from addons.channels.rate_limit import RateLimiter
-
-logger = logging.getLogger(__name__)
-
-MAX_SENDER_CHARS = 128
-RETRY_AFTER_SECONDS = 60
 
 
 def _bad_request(reason: str) -> HTTPResponse:
@@ -98,11 +103,10 @@ class GuardedRestInput(RestInput):
             return _bad_request("the body must be JSON")
         if not isinstance(body, dict):
             return _bad_request("the body must be a JSON object")
-        sender = body.get("sender")
-        if isinstance(sender, (int, float)) and not isinstance(sender, bool):
-            sender = str(sender)
-        if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-            return _bad_request(f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
+        try:
+            sender = checked_sender_id(body.get("sender"), GuardedRestInput.name())
+        except InvalidSenderId as error:
+            return _bad_request(f"'sender' {error}")
         text = body.get("message")
         if not isinstance(text, str):
             return _bad_request("'message' must be a string")
@@ -126,9 +130,7 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        add_health_route(webhook)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
@@ -137,9 +139,9 @@ class GuardedRestInput(RestInput):
                 return fields
             sender, text, metadata = fields["sender"], fields["text"], fields["metadata"]
 
-            if not self.limiter.allow(sender):
-                logger.warning("REST: a sender is over the rate limit; the bot was not called.")
-                reply = [{"recipient_id": sender, "text": message(RATE_LIMITED, [text])}]
+            limited = rate_limited_text(self.limiter, self.name(), sender, from_texts([text]))
+            if limited is not None:
+                reply = [{"recipient_id": sender, "text": limited}]
                 return response.json(reply, status=429, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
@@ -160,15 +162,13 @@ class GuardedRestInput(RestInput):
     ) -> List[Dict[str, Any]]:
         """The bot's messages for one user message; the service-unavailable text if it failed silently."""
         collector = OneMessageCollectingOutputChannel()
-        failed = False
-        try:
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
-        except asyncio.CancelledError:
-            logger.error("REST: handling a message was cancelled (response timeout or client gone).")
-            failed = True
-        except Exception as error:  # noqa: BLE001 - the user gets a text, the log gets the type
-            logger.error(f"REST: handling a message failed ({type(error).__name__}).", exc_info=True)
-            failed = True
-        if failed and not collector.messages:
-            return [{"recipient_id": sender, "text": message(SERVICE_UNAVAILABLE, [text])}]
+        apology = await handle_or_apologise(
+            on_new_message,
+            UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata),
+            said_something=lambda: bool(collector.messages),
+            traditional=from_texts([text]),
+            cancelled_is_failure=True,  # Rasa's REST channel answers after a response timeout too
+        )
+        if apology is not None:
+            return [{"recipient_id": sender, "text": apology}]
         return collector.messages

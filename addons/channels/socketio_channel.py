@@ -23,6 +23,11 @@ these differences:
   short friendly text (addons/messages.yml) and the bot is not called.
 * A message whose handling fails before the bot said anything gets the
   service-unavailable text instead of silence.
+* Session ids pass the sender check every public channel shares: at most 128
+  characters, not in WeChat's ``wx-`` namespace (a refused one in
+  `session_request` gets a new id; a message carrying one is ignored). The rate
+  limit, the failure text and the health route are shared too
+  (addons/channels/guard.py).
 
 credentials.yml:
 
@@ -53,15 +58,20 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from addons.messages import RATE_LIMITED, SERVICE_UNAVAILABLE
-from addons.messages import message as server_text
+from addons.channels.guard import (
+    InvalidSenderId,
+    add_health_route,
+    checked_sender_id,
+    from_texts,
+    handle_or_apologise,
+    rate_limited_text,
+)
 from addons.channels.rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 WEBCHAT_ROUTE = "/webchat"
-MAX_SESSION_ID_LENGTH = 128
 
 # Only these kinds of file are served from web/; anything else is a 404.
 _CONTENT_TYPES = {
@@ -180,14 +190,13 @@ class PersistentSocketIOInput(SocketIOInput):
         except (KeyError, ValueError):
             return False
 
-    @staticmethod
-    def _session_id_from(data: Any) -> Text:
-        session_id = data.get("session_id") if isinstance(data, dict) else None
-        if isinstance(session_id, (int, float)) and not isinstance(session_id, bool):
-            session_id = str(session_id)
-        if not isinstance(session_id, str) or not session_id.strip() or len(session_id) > MAX_SESSION_ID_LENGTH:
+    @classmethod
+    def _session_id_from(cls, data: Any) -> Text:
+        """The client's session id when the shared sender check accepts it, else a new one."""
+        try:
+            return checked_sender_id(data.get("session_id") if isinstance(data, dict) else None, cls.name())
+        except InvalidSenderId:
             return uuid.uuid4().hex
-        return session_id
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The socket.io server and the widget's files, as one blueprint."""
@@ -197,10 +206,7 @@ class PersistentSocketIOInput(SocketIOInput):
         self.sio = sio
         namespace = self.namespace
 
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
+        add_health_route(bp)
         self._add_static_routes(bp)
 
         @sio.on("connect", namespace=namespace)
@@ -237,15 +243,15 @@ class PersistentSocketIOInput(SocketIOInput):
             output_channel = PersistentSocketIOOutput(sio, self.bot_message_evt, namespace)
 
             if self.session_persistence:
-                session_id = data.get("session_id")
-                if not session_id or not isinstance(session_id, (str, int)):
+                try:
+                    sender_id = checked_sender_id(data.get("session_id"), self.name())
+                except InvalidSenderId:
                     rasa.shared.utils.io.raise_warning(
                         "A message without a valid session_id was received. This message "
                         "will be ignored. Make sure to set a proper session id using the "
                         "`session_request` socketIO event."
                     )
                     return
-                sender_id = str(session_id)
                 if not self._in_room(sio, sid, sender_id):
                     await self._join_session(sio, sid, sender_id)
             else:
@@ -259,9 +265,9 @@ class PersistentSocketIOInput(SocketIOInput):
                     logger.warning("Ignored socketIO message metadata that is not JSON.")
                     metadata = {}
             text = data.get("message", "")
-            if not self.limiter.allow(sender_id):
-                logger.warning("socketIO: a sender is over the rate limit; the bot was not called.")
-                await output_channel.send_text_message(sender_id, server_text(RATE_LIMITED, [str(text)]))
+            limited = rate_limited_text(self.limiter, self.name(), sender_id, from_texts([str(text)]))
+            if limited is not None:
+                await output_channel.send_text_message(sender_id, limited)
                 return
             message = UserMessage(
                 text,
@@ -270,12 +276,14 @@ class PersistentSocketIOInput(SocketIOInput):
                 input_channel=self.name(),
                 metadata=metadata if isinstance(metadata, dict) else {},
             )
-            try:
-                await on_new_message(message)
-            except Exception as error:  # noqa: BLE001 - the user gets a text, the log the type
-                logger.error(f"socketIO: handling a message failed ({type(error).__name__}).", exc_info=True)
-                if not output_channel.sent:
-                    await output_channel.send_text_message(sender_id, server_text(SERVICE_UNAVAILABLE, [str(text)]))
+            apology = await handle_or_apologise(
+                on_new_message,
+                message,
+                said_something=lambda: output_channel.sent > 0,
+                traditional=from_texts([str(text)]),
+            )
+            if apology is not None:
+                await output_channel.send_text_message(sender_id, apology)
 
         return bp
 

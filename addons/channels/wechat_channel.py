@@ -8,9 +8,14 @@ Per request: signature and timestamp checked, body at most 64 KB, nonce not
 replayed with another body, XML parsed by wechatpy (entities refused). Text
 (or recognised voice) goes to the bot once per MsgId; an answer ready within
 ``reply_timeout`` seconds is the passive reply, a later one is pushed through
-the customer-service API after a ``success`` reply. A user over
-RATE_LIMIT_PER_MINUTE gets a short friendly text (addons/messages.yml) instead
-of the bot; a WeChat retry of the same MsgId does not count again.
+the customer-service API after a ``success`` reply.
+
+Shared with the REST and socket.io channels (addons/channels/guard.py): the
+sender check on FromUserName, the rate limit (a user over
+RATE_LIMIT_PER_MINUTE gets the friendly text instead of the bot; a WeChat retry
+of the same MsgId does not count again), the service-unavailable text when the
+bot fails, and the health route. Every text the channel shows by itself is in
+addons/messages.yml, in Traditional for a user who writes Traditional.
 """
 from __future__ import annotations
 
@@ -32,8 +37,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.messages import TextMessage, VoiceMessage
 from wechatpy.replies import create_reply
 
-from addons.messages import RATE_LIMITED
-from addons.messages import message as server_text
+from addons.channels.guard import add_health_route, checked_sender_id, handle_or_apologise, rate_limited_text
 from addons.channels.rate_limit import RateLimiter
 from addons.channels.wechat.answers import BotAnswer, render_answer
 from addons.channels.wechat.cs_client import DEFAULT_API_BASE_URL, CustomerServiceClient
@@ -42,20 +46,17 @@ from addons.channels.wechat.inflight import InflightAnswers
 from addons.channels.wechat.menus import MenuMemory
 from addons.channels.wechat.request_guard import ReplayGuard, read_body_limited, signature_valid
 from addons.channels.wechat.ttl_cache import TTLCache
+from addons.channels.wechat.user_script import ScriptMemory
+from addons.messages import NOT_TEXT, VOICE_NOT_RECOGNISED, message_in_script
 
 logger = logging.getLogger(__name__)
-
-# Texts the channel itself shows to users.
-TEXT_UNSUPPORTED = "暂时只能看懂文字消息，请直接输入您的问题。"
-TEXT_VOICE_UNRECOGNIZED = "没有听清这条语音，请改用文字发送。"
-TEXT_BOT_ERROR = "系统繁忙，请稍后再试。"
 
 WELCOME_PAYLOAD = "/greet"
 DEFAULT_REPLY_TIMEOUT = 4.5  # WeChat gives up after 5 s
 OPENID_TTL_SECONDS = 48 * 3600  # the customer-service window
 SUCCESS = "success"
 
-_OPENID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_WECHAT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # openids and account ids
 _ECHOSTR = re.compile(r"^[A-Za-z0-9_+/=-]{1,256}$")
 
 
@@ -157,6 +158,7 @@ class WeChatInput(InputChannel):
         self._inflight: InflightAnswers = InflightAnswers()
         self._menus = MenuMemory()
         self._openids = TTLCache(ttl=OPENID_TTL_SECONDS, max_items=100_000)
+        self._scripts = ScriptMemory(ttl=OPENID_TTL_SECONDS)
         self._background: Set["asyncio.Task[Any]"] = set()
 
     @property
@@ -166,9 +168,7 @@ class WeChatInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("wechat_webhook", __name__)
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        add_health_route(webhook)
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -254,12 +254,13 @@ class WeChatInput(InputChannel):
         text = self._user_text(message)
         if text is None:
             return response.text(SUCCESS)
-        if isinstance(text, _FixedReply):
-            return self._passive(request, message, text.text)
-
         openid = message.source
         sender_id = sender_id_for(openid, self._sender_key)
+        if isinstance(text, _FixedReply):
+            return self._passive(request, message, message_in_script(text.key, self._scripts.traditional(sender_id)))
+
         self._openids.set(sender_id, openid)
+        self._scripts.note(sender_id, text)
         key = f"msg:{message.id}" if message.id else f"evt:{openid}:{message.time}"
 
         pending, _ = self._inflight.get_or_start(
@@ -279,17 +280,17 @@ class WeChatInput(InputChannel):
         """What goes to the bot; a ``_FixedReply``; or None for no reply at all."""
         if isinstance(message, TextMessage):
             content = message.content
-            return content if isinstance(content, str) and content.strip() else _FixedReply(TEXT_UNSUPPORTED)
+            return content if isinstance(content, str) and content.strip() else _FixedReply(NOT_TEXT)
         if isinstance(message, VoiceMessage):
             recognition = message.recognition
             if isinstance(recognition, str) and recognition.strip():
                 return recognition
-            return _FixedReply(TEXT_VOICE_UNRECOGNIZED)
+            return _FixedReply(VOICE_NOT_RECOGNISED)
         if isinstance(message, (SubscribeEvent, SubscribeScanEvent)):
             return WELCOME_PAYLOAD
         if message.type == "event":  # unsubscribe, menu clicks, location reports...
             return None
-        return _FixedReply(TEXT_UNSUPPORTED)  # image, video, link, location, sticker...
+        return _FixedReply(NOT_TEXT)  # image, video, link, location, sticker...
 
     async def _bot_turn(
         self,
@@ -298,19 +299,24 @@ class WeChatInput(InputChannel):
         text: str,
         message_id: Optional[str],
     ) -> BotAnswer:
-        if not self.limiter.allow(sender_id):  # once per MsgId: retries share this turn
-            logger.warning("WeChat: a user is over the rate limit; the bot was not called.")
-            return BotAnswer([server_text(RATE_LIMITED, [text])])
-        text = self._menus.resolve(sender_id, text)
+        def traditional() -> bool:  # the user's script (this text's, or their earlier texts' when it has none)
+            return self._scripts.traditional(sender_id)
+
+        # Once per MsgId: WeChat's retries share this turn, so they do not count again.
+        limited = rate_limited_text(self.limiter, self.name(), sender_id, traditional)
+        if limited is not None:
+            return BotAnswer([limited])
+        to_bot = self._menus.resolve(sender_id, text)
         collector = WeChatOutput()
-        try:
-            await on_new_message(
-                UserMessage(text, collector, sender_id, input_channel=self.name(), message_id=message_id)
-            )
-        except Exception:
-            logger.exception("WeChat: the bot failed to handle a message")
-            return BotAnswer([TEXT_BOT_ERROR])
-        answer, payloads = render_answer(collector.messages)
+        apology = await handle_or_apologise(
+            on_new_message,
+            UserMessage(to_bot, collector, sender_id, input_channel=self.name(), message_id=message_id),
+            said_something=lambda: bool(collector.messages),  # what the bot said before failing is sent
+            traditional=traditional,
+        )
+        if apology is not None:
+            return BotAnswer([apology])
+        answer, payloads = render_answer(collector.messages, traditional())
         self._menus.remember(sender_id, payloads)
         return answer
 
@@ -341,15 +347,15 @@ def _check_ids(message: Any) -> None:
     """Raise ValueError unless sender, recipient, MsgId and CreateTime are usable."""
     if message is None:
         raise ValueError("empty message")
-    for openid in (message.source, message.target):
-        if not _OPENID.match(str(openid or "")):
-            raise ValueError("odd FromUserName or ToUserName")
+    checked_sender_id(message.source, WeChatInput.name(), allowed=_WECHAT_ID)  # InvalidSenderId is a ValueError
+    if not _WECHAT_ID.fullmatch(str(message.target or "")):
+        raise ValueError("odd ToUserName")
     if not isinstance(message.id, int) or not isinstance(message.time, int):
         raise ValueError("odd MsgId or CreateTime")  # the field accessors raise first
 
 
 @dataclass(frozen=True)
 class _FixedReply:
-    """A reply the channel gives itself, without the bot."""
+    """A reply the channel gives itself, without the bot: a key of addons/messages.yml."""
 
-    text: str
+    key: str

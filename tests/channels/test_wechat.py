@@ -15,7 +15,8 @@ from addons.channels.wechat.identity import sender_id_for
 from addons.channels.wechat.menus import parse_choice
 from addons.channels.wechat.request_guard import MAX_BODY_BYTES
 from addons.channels.wechat.text_format import MAX_CONTENT_BYTES, sanitize, split_utf8
-from addons.channels.wechat_channel import TEXT_UNSUPPORTED, WeChatInput
+from addons.channels.wechat_channel import WeChatInput
+from addons.messages import NOT_TEXT, SERVICE_UNAVAILABLE, load_messages
 
 from .wechat_harness import (
     AES_KEY,
@@ -36,6 +37,7 @@ from .wechat_harness import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+NOT_TEXT_REPLY = load_messages()[NOT_TEXT]
 BOTH_MODES = pytest.mark.parametrize("safe_mode", [False, True], ids=["plaintext", "safe"])
 
 
@@ -385,7 +387,7 @@ def test_outside_48h_window_is_logged_and_dropped(caplog):
     assert any("45015" in record.getMessage() for record in caplog.records)
 
 
-def test_bot_failure_gives_a_short_apology_not_a_500():
+def test_bot_failure_gives_the_shared_service_unavailable_text_not_a_500():
     def broken(text):
         raise RuntimeError("model not loaded")
 
@@ -393,7 +395,7 @@ def test_bot_failure_gives_a_short_apology_not_a_500():
         async with serve_channel(make_channel(), ScriptedBot(answer=broken)) as wechat:
             status, body, params = await wechat.post(text_xml("你好"))
             assert status == 200
-            assert wechat.read_reply(body, params)["Content"] == "系统繁忙，请稍后再试。"
+            assert wechat.read_reply(body, params)["Content"] == load_messages()[SERVICE_UNAVAILABLE]
 
     run(scenario())
 
@@ -541,7 +543,7 @@ def test_image_gets_a_friendly_text_and_the_bot_is_not_called(safe_mode):
         async with serve_channel(make_channel(safe_mode=safe_mode), bot) as wechat:
             status, body, params = await wechat.post(image_xml())
             assert status == 200
-            assert wechat.read_reply(body, params)["Content"] == TEXT_UNSUPPORTED
+            assert wechat.read_reply(body, params)["Content"] == NOT_TEXT_REPLY
 
     run(scenario())
     assert bot.calls == []

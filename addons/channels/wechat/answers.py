@@ -21,11 +21,12 @@ class BotAnswer:
     pieces: List[str] = field(default_factory=list)
 
 
-def render_answer(messages: List[Dict[str, Any]]) -> Tuple[BotAnswer, List[str]]:
+def render_answer(messages: List[Dict[str, Any]], traditional: bool = False) -> Tuple[BotAnswer, List[str]]:
     """The answer for all collected messages, and the payloads of its numbered menu.
 
     Texts are joined by a blank line; buttons become ``回复 N …`` lines numbered
-    across the whole turn; images and attachments are shown as their URL.
+    across the whole turn (in Traditional when ``traditional``); images and
+    attachments are shown as their URL.
     """
     blocks: List[str] = []
     payloads: List[str] = []
@@ -35,7 +36,9 @@ def render_answer(messages: List[Dict[str, Any]]) -> Tuple[BotAnswer, List[str]]
             if message.get(key):
                 lines.append(str(message[key]))
         if message.get("buttons"):
-            menu, new_payloads = render_menu(message["buttons"], first_number=len(payloads) + 1)
+            menu, new_payloads = render_menu(
+                message["buttons"], first_number=len(payloads) + 1, traditional=traditional
+            )
             lines.extend(menu)
             payloads.extend(new_payloads)
         if lines:

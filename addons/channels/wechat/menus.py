@@ -10,16 +10,19 @@ import unicodedata
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from addons.channels.wechat.ttl_cache import TTLCache
+from addons.messages import MENU_LINE, message_in_script
 
-MENU_LINE = "回复 {number} {title}"
 MENU_TTL_SECONDS = 30 * 60
 
 # "2", "２", "2.", "2、", "2)", "（2）" — after NFKC full-width forms are ASCII.
 _CHOICE = re.compile(r"^\(?\s*(\d{1,2})\s*[.。、)]?$")
 
 
-def render_menu(buttons: Sequence[Dict[str, Any]], first_number: int = 1) -> Tuple[List[str], List[str]]:
-    """Menu lines and the payload of each line, numbered from ``first_number``."""
+def render_menu(
+    buttons: Sequence[Dict[str, Any]], first_number: int = 1, traditional: bool = False
+) -> Tuple[List[str], List[str]]:
+    """Menu lines (addons/messages.yml menu_line) and the payload of each line, numbered from ``first_number``."""
+    template = message_in_script(MENU_LINE, traditional)
     lines: List[str] = []
     payloads: List[str] = []
     for button in buttons:
@@ -27,7 +30,7 @@ def render_menu(buttons: Sequence[Dict[str, Any]], first_number: int = 1) -> Tup
         payload = str(button.get("payload") or title).strip()
         if not payload:
             continue
-        lines.append(MENU_LINE.format(number=first_number + len(payloads), title=title))
+        lines.append(template.format(number=first_number + len(payloads), title=title))
         payloads.append(payload)
     return lines, payloads
 
