@@ -2,96 +2,29 @@
 each driven over real HTTP on 127.0.0.1 (Sanic mounted as `rasa run` mounts channels)."""
 from __future__ import annotations
 
-import asyncio
-import json
-import socket
 import uuid
-from contextlib import asynccontextmanager
-from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, AsyncIterator, Dict, List, Optional
 
 import aiohttp
 import pytest
-import socketio
-from rasa.core.channels.channel import InputChannel, UserMessage, register
 from rasa.core.channels.rest import RestInput
 from rasa.core.run import create_http_input_channels
-from sanic import Sanic
 
-from addons.messages import RATE_LIMITED, SERVICE_UNAVAILABLE, load_messages
 from addons.channels.rate_limit import RateLimiter
 from addons.channels.rest_channel import GuardedRestInput
 from addons.channels.socketio_channel import PersistentSocketIOInput
+from addons.messages import RATE_LIMITED, SERVICE_UNAVAILABLE, load_messages
 
 from . import wechat_harness
-from .socketio_harness import make_credentials
+from .channel_harness import Bot, SocketClient, post, socket_channel
+from .socketio_harness import make_credentials, run
+from .socketio_harness import serve_channel as serve
 
-ROOT = Path(__file__).resolve().parents[2]
 LIMITED = load_messages()[RATE_LIMITED]
 UNAVAILABLE = load_messages()[SERVICE_UNAVAILABLE]
 LIMITED_TRADITIONAL = "你發消息太快了，請稍等一分鐘再發。如果有人正在威脅你的安全，請馬上撥打110。"
 
 
-class Bot:
-    """Stands in for Rasa's agent: answers "收到：<text>", or fails as told."""
-
-    def __init__(self, fail: Optional[str] = None) -> None:
-        self.fail = fail  # None, "before" (nothing said) or "after" (one message said)
-        self.calls: List[UserMessage] = []
-
-    async def __call__(self, message: UserMessage) -> None:
-        self.calls.append(message)
-        if self.fail == "before":
-            raise RuntimeError("tracker store down")
-        await message.output_channel.send_text_message(message.sender_id, f"收到：{message.text}")
-        if self.fail == "after":
-            raise RuntimeError("failed after answering")
-
-    @property
-    def texts(self) -> List[str]:
-        return [call.text for call in self.calls]
-
-
-@asynccontextmanager
-async def serve(channel: InputChannel, bot: Bot) -> AsyncIterator[str]:
-    app = Sanic(f"guard_test_{uuid.uuid4().hex}")
-    app.ctx.agent = SimpleNamespace(handle_message=bot)
-    register([channel], app, route="/webhooks/")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.before_stop()
-        for connection in list(server.connections):
-            connection.close_if_idle()
-        await server.close()
-        await server.after_stop()
-
-
-def run(coroutine: Any, timeout: float = 30.0) -> Any:
-    return asyncio.run(asyncio.wait_for(coroutine, timeout))
-
-
 # --- REST -------------------------------------------------------------------------------
-
-
-async def post(base_url: str, body: Any, raw: Optional[bytes] = None, params: Optional[Dict] = None):
-    async with aiohttp.ClientSession() as session:
-        data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
-        async with session.post(f"{base_url}/webhooks/rest/webhook", data=data, params=params or {}) as reply:
-            text = await reply.text()
-            try:
-                payload = json.loads(text)
-            except ValueError:
-                payload = text
-            return reply.status, payload, reply.headers
 
 
 def test_rest_answers_like_rasas_channel():
@@ -203,35 +136,6 @@ def test_rest_channel_replaces_rasas_under_the_same_name_and_url(tmp_path):
 
 
 # --- socket.io -------------------------------------------------------------------------------
-
-
-class SocketClient:
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.replies: "asyncio.Queue[Dict[str, Any]]" = asyncio.Queue()
-        self.confirms: "asyncio.Queue[Any]" = asyncio.Queue()
-        self.sio.on("bot_uttered", self.replies.put_nowait)
-        self.sio.on("session_confirm", self.confirms.put_nowait)
-
-    async def open(self, base_url: str, session_id: str) -> "SocketClient":
-        await self.sio.connect(base_url, transports=["polling"], socketio_path="/socket.io", wait_timeout=10)
-        await self.sio.emit("session_request", {"session_id": session_id})
-        assert await asyncio.wait_for(self.confirms.get(), 5) == session_id
-        return self
-
-    async def ask(self, text: str, session_id: str) -> str:
-        await self.sio.emit("user_uttered", {"message": text, "session_id": session_id})
-        return (await asyncio.wait_for(self.replies.get(), 5))["text"]
-
-    async def close(self) -> None:
-        await self.sio.eio.disconnect(abort=True)
-        await asyncio.sleep(0.1)
-
-
-def socket_channel(limiter: RateLimiter) -> PersistentSocketIOInput:
-    channel = PersistentSocketIOInput.from_credentials(make_credentials())
-    channel.limiter = limiter
-    return channel
 
 
 def test_socketio_sender_over_the_limit_gets_a_friendly_text_and_the_bot_is_not_called():

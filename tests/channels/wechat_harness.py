@@ -58,20 +58,20 @@ def event_xml(event: str, create_time: int = 1700000000, openid: str = OPENID) -
     )
 
 
-def image_xml(msg_id: int = 2001) -> str:
+def image_xml(msg_id: int = 2001, openid: str = OPENID) -> str:
     return (
         f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-        f"<FromUserName><![CDATA[{OPENID}]]></FromUserName>"
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
         f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[image]]></MsgType>"
         f"<PicUrl><![CDATA[http://127.0.0.1/pic.jpg]]></PicUrl><MediaId><![CDATA[media1]]></MediaId>"
         f"<MsgId>{msg_id}</MsgId></xml>"
     )
 
 
-def voice_xml(recognition: str, msg_id: int = 3001) -> str:
+def voice_xml(recognition: str, msg_id: int = 3001, openid: str = OPENID) -> str:
     return (
         f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-        f"<FromUserName><![CDATA[{OPENID}]]></FromUserName>"
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
         f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
         f"<MediaId><![CDATA[media2]]></MediaId><Format><![CDATA[amr]]></Format>"
         f"<Recognition><![CDATA[{recognition}]]></Recognition><MsgId>{msg_id}</MsgId></xml>"
