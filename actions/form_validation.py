@@ -370,8 +370,7 @@ class ValidateInstallmentPlanForm(ExplainingFormValidation):
         checked = self._checked("bank", value, dispatcher, tracker)
         bank = checked.get("bank")
         if bank and bank != planner.UNKNOWN:
-            entry = load_kb().bank_by_name(bank)
-            checked["bank"] = entry.name if entry else bank
+            checked["bank"] = load_kb().canonical_bank(bank)
         return checked
 
 

@@ -364,7 +364,7 @@ def test_legal_basis_is_split_into_phone_sized_messages():
 
 
 def test_legal_basis_marks_soft_law():
-    soft = [p for p in KB.provisions.values() if p.kind in ("self_regulation", "national_standard")]
+    soft = [p for p in KB.provisions.values() if p.soft_law]
     hard = KB.provisions["criminal_law_245"]
     assert soft
     text = render_legal_basis([hard, *soft], kb=KB)[0].text

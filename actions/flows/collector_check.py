@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from actions.flows.flows_kb import CLAIMS, LEVELS, Flows, hotline_text, load_flows, resolve
 from actions.flows.flows_kb import RED_FLAG_LEVELS as FLAG_LEVEL  # noqa: N811 (the rule table)
-from actions.advice.kb import KnowledgeBase, Provision, load_kb
+from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
 
 MAX_HEADCOUNT = 50
 MAX_NEXT_STEPS = 6
@@ -136,8 +136,7 @@ def validate_collector_answers(answers: CollectorAnswers) -> CollectorAnswers:
     headcount = answers.collector_headcount
     if headcount is not None and parse_headcount_value(headcount) != headcount:
         raise ValueError(f"collector_headcount must be 1..{MAX_HEADCOUNT} or None, got {headcount!r}")
-    if answers.bank is not None and (not isinstance(answers.bank, str) or not answers.bank.strip()):
-        raise ValueError(f"bank must be a non-empty name or None, got {answers.bank!r}")
+    validate_bank(answers.bank)
     return answers
 
 

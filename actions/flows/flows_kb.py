@@ -15,7 +15,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 import yaml
 
-from actions.advice.facts import BEHAVIORS, RELATIONS
+from actions.advice.facts import BEHAVIORS
 from actions.advice.kb import KNOWLEDGE_DIR, KnowledgeBase, Provision
 
 FLOWS_FILE = "flows.yml"
@@ -476,20 +476,10 @@ def format_date(day, formats: Formats) -> str:
     return formats.date.format(year=day.year, month=day.month, day=day.day)
 
 
-def official_hotline(bank: Optional[str], kb: KnowledgeBase) -> Optional[str]:
-    """The bank's official number from contacts.yml (Bank.official_number), or None."""
-    entry = kb.bank_by_name(bank) if bank else None
-    return entry.official_number if entry else None
-
-
 def hotline_text(bank: Optional[str], kb: KnowledgeBase, formats: Formats) -> str:
-    number = official_hotline(bank, kb)
-    if number is None:
+    """The bank's official number (Bank.official_number) in a sentence, or where to find one."""
+    entry = kb.bank_by_name(bank)
+    if entry is None or entry.official_number is None:
         return formats.hotline_fallback
-    entry = kb.bank_by_name(bank)  # type: ignore[arg-type]
-    return formats.hotline_known.format(bank=entry.name, number=number)
+    return formats.hotline_known.format(bank=entry.name, number=entry.official_number)
 
-
-def is_soft_law(provision: Provision) -> bool:
-    """Self-regulation and recommended standards are not law; they are phrased softer."""
-    return provision.kind in ("self_regulation", "national_standard")

@@ -32,7 +32,7 @@ from actions.flows.flows_kb import (
     load_flows,
     resolve,
 )
-from actions.advice.kb import KnowledgeBase, Provision, load_kb
+from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
 
 AFFORDABLE_SHARE = 70  # percent of disposable income offered to the bank
 EXPENSE_SHARE = 60  # percent of income assumed as essential spending when unknown
@@ -138,16 +138,8 @@ def validate_loan_type(value: Any) -> Optional[str]:
     return value
 
 
-def validate_bank(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"bank must be a non-empty name or None, got {value!r}")
-    return value.strip()
-
-
 UNKNOWN = "unknown"  # what a form slot holds when the user does not know (or won't say)
-# form slot -> plan_installment parameter
+# form slot (a fact) -> plan_installment parameter and Plan field
 INPUT_SLOTS = {
     "amount": "amount",
     "monthly_income": "monthly_income",
