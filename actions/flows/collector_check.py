@@ -45,9 +45,11 @@ ANSWERS: Dict[str, Tuple[str, ...]] = {
     "collector_demanded_personal_account": ("yes", "no", UNSURE),
 }
 YES_NO_FIELDS = tuple(name for name, values in ANSWERS.items() if values == ("yes", "no", UNSURE))
-CHOICE_FIELDS = ("collector_threat_kind", "collector_entry", "collector_third_party")
+CHOICE_FIELDS = tuple(name for name, values in ANSWERS.items() if UNSURE in values and name not in YES_NO_FIELDS)
 
 OFFICIALS = ("police", "court")
+# Officials and a bank's own staff carry their own ID; only a collection agency needs the bank's mandate.
+NO_MANDATE_NEEDED = (*OFFICIALS, "bank")
 
 
 @dataclass(frozen=True)
