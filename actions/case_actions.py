@@ -10,14 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flow_state import FORM_OFFERS, UNFINISHED_SLOT
 from actions.form_questions import fact_phrase
-from actions.flows.case_summary import CaseRecords, case_summary
+from actions.flows.case_summary import CASE_SLOTS, CaseRecords, case_summary
 from actions.advice.dialogue_kb import load_dialogue
+from actions.advice.facts import ENTITY, facts_from
 from actions.say import say, send_document
 from chinese_text.offers import offers
 from actions.tracker_facts import current_facts, latest_intent, script_update
 
-NOTED_FACTS = ("amount", "monthly_income", "monthly_expense", "overdue_duration", "bank")
-CASE_SLOTS = ("case_advice", "case_verdict", "case_plan", "case_incidents")
+NOTED_FACTS = facts_from(ENTITY)  # facts a message gives outside a flow, acknowledged by action_note_facts
 # Slots that only make sense inside one session's turn.
 NOT_CARRIED = ("requested_slot", "form_failures", "session_started_metadata", "last_buttons")
 SESSION_START_INTENT = "session_start"
@@ -33,8 +33,9 @@ class ActionNoteFacts(Action):
         facts, events = current_facts(tracker)
         dialogue = load_dialogue()
         given = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
-        values = {slot: facts.get(slot) for slot in NOTED_FACTS}
-        phrases = [p for p in (fact_phrase(slot, values[slot], dialogue) for slot in NOTED_FACTS if slot in given) if p]
+        # the facts an entity of this message gave, in the order of dialogue.yml's confirmation phrases
+        noted = [slot for slot in dialogue.confirm_slots if slot in given and slot in NOTED_FACTS]
+        phrases = [p for p in (fact_phrase(slot, facts.get(slot), dialogue) for slot in noted) if p]
         if phrases:
             say(dispatcher, tracker, "facts_noted", facts=dialogue.confirm_joiner.join(phrases))
         else:

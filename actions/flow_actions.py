@@ -10,9 +10,9 @@ from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flow_state import OFFER_FORMS, UNFINISHED_SLOT, start_flow_events
+from actions.advice.facts import UNKNOWN
 from actions.flows import planner
 from actions.flows.collector_check import CollectorAnswers, assess_collector
 from actions.flows.incident import map_incident
@@ -35,7 +35,7 @@ def _cited(text: str, provisions: Iterable[Provision]) -> str:
 
 
 def _known(value: Any) -> Optional[Any]:
-    return None if value in (None, "unknown", "") else value
+    return None if value in (None, UNKNOWN, "") else value
 
 
 def _finished(tracker: Tracker) -> List[Dict[str, Any]]:

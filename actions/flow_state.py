@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from actions.advice.facts import Facts
+from actions.advice.facts import REMEMBERED_FACTS, UNKNOWN, Facts
 
 CONFIRM_SLOT = "facts_confirmed"
 PREFILLED_SLOT = "prefilled"
@@ -25,8 +25,6 @@ OFFER_FORMS = {
     "start_incident_log": "incident_log_form",
 }
 FORM_OFFERS = {form: offer for offer, form in OFFER_FORMS.items()}
-# Slots that are facts of the conversation: kept when a flow starts again.
-FACT_FORM_SLOTS = ("amount", "monthly_income", "monthly_expense", "overdue_duration", "bank", "loan_type")
 
 # behaviour fact -> (collector check slot, the answer it gives)
 BEHAVIOR_ANSWERS: Tuple[Tuple[str, str, str], ...] = (
@@ -83,10 +81,10 @@ def start_flow_events(tracker: Tracker, domain: Dict[Text, Any], form: str, fact
         return events + [SlotSet(CONFIRM_SLOT, "yes")]
     known = prefill(form, facts)
     for slot in slots:
-        if slot in FACT_FORM_SLOTS or slot == CONFIRM_SLOT:
+        if slot in REMEMBERED_FACTS or slot == CONFIRM_SLOT:  # the conversation's facts are kept
             continue
         events.append(SlotSet(slot, known.get(slot)))
     prefilled = [s for s in slots if known.get(s) is not None
-                 or (s in FACT_FORM_SLOTS and tracker.get_slot(s) not in (None, "unknown"))]
+                 or (s in REMEMBERED_FACTS and tracker.get_slot(s) not in (None, UNKNOWN))]
     events += [SlotSet(PREFILLED_SLOT, prefilled or None), SlotSet(CONFIRM_SLOT, None if prefilled else "yes")]
     return events

@@ -15,11 +15,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.flow_state import CONFIRM_SLOT, PREFILLED_SLOT
 from actions.advice.dialogue_kb import Dialogue, load_dialogue
 from actions.advice.engine import wan_text
+from actions.advice.facts import DAYS, UNKNOWN, YUAN, unit_of
+from actions.flows.collector_check import UNSURE
 from actions.flows.flows_kb import load_flows
 from actions.flows.planner import overdue_text
 from actions.say import send
 
-MONEY_SLOTS = ("amount", "monthly_income", "monthly_expense")
 # The questions of dialogue.yml (a test checks they match it and the domain's forms): the SDK
 # registers action classes at import, so the list cannot be read from the YAML then.
 ASKED_SLOTS = (
@@ -48,7 +49,7 @@ class AbstractAskSlotAction(Action, metaclass=ABCMeta):
 
 def fact_phrase(slot: str, value: Any, dialogue: Dialogue) -> Optional[str]:
     """How the confirmation line says one known answer; None when there is nothing to say."""
-    if value in (None, "", "unknown", "unsure", []):
+    if value in (None, "", UNKNOWN, UNSURE, []):
         return None
     if slot in dialogue.confirm_values:
         return dialogue.confirm_values[slot].get(str(value))
@@ -56,9 +57,9 @@ def fact_phrase(slot: str, value: Any, dialogue: Dialogue) -> Optional[str]:
     if template is None:
         return None
     flows = load_flows()
-    if slot in MONEY_SLOTS:
+    if unit_of(slot) == YUAN:
         shown = wan_text(int(value))
-    elif slot == "overdue_duration":
+    elif unit_of(slot) == DAYS:
         shown = overdue_text(int(value), flows)
     elif slot == "incident_behaviors":  # the facts are in the user's voice (for the complaint): "我" -> "你"
         shown = flows.formats.list_sep.join(

@@ -24,10 +24,18 @@ from rasa_sdk.types import DomainDict
 
 from actions.flow_state import CONFIRM_SLOT, PREFILLED_SLOT
 from actions.flows import planner
-from actions.flows.collector_check import ANSWERS, CHOICE_FIELDS, YES_NO_FIELDS, parse_answer, parse_headcount_value
+from actions.flows.collector_check import (
+    ANSWERS,
+    CHOICE_FIELDS,
+    NO_MANDATE_NEEDED,
+    YES_NO_FIELDS,
+    parse_answer,
+    parse_headcount_value,
+)
 from actions.advice.dialogue_kb import load_dialogue
 from actions.advice.facts import LOAN_TYPES
-from actions.flows.incident import validate_behaviors, validate_evidence, validate_relations
+from actions.flows.flows_kb import EVIDENCE
+from actions.flows.incident import NO_EVIDENCE, validate_behaviors, validate_evidence, validate_relations
 from actions.advice.kb import load_kb
 from chinese_text.quantities import parse_duration, parse_money, warm_up
 from actions.say import cancel_button, say, send
@@ -35,9 +43,9 @@ from actions.tracker_facts import latest_intent
 
 ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback", "out_of_scope", "greet", "thank"}
 UNKNOWN_WORDS = re.compile(r"不知道|不清楚|不记得|忘了|不确定|说不清|不想说|unknown")
-EVIDENCE_WORDS = ("录音", "录像", "截图", "通话记录", "证人")
+EVIDENCE_WORDS = tuple(e for e in EVIDENCE if e != NO_EVIDENCE)  # said as such ("录音和截图")
 NEGATIVE = re.compile(r"负|-\s*\d|－\s*\d")
-NO_EVIDENCE = re.compile(r"^(没有|还没有|暂无|没|无)|什么都没")
+NO_EVIDENCE_WORDS = re.compile(r"^(没有|还没有|暂无|没|无)|什么都没")
 EDIT_WORDS = re.compile(r"改|不对|错了|不是这样|重新")
 FAILURE_LIMIT = 2
 EDIT = "edit"
@@ -136,14 +144,14 @@ def parse_evidence(value: Any) -> Optional[List[str]]:
     found: List[str] = []
     for item in items:
         text = str(item or "")
-        if NO_EVIDENCE.search(text):
-            found.append("没有")
+        if NO_EVIDENCE_WORDS.search(text):
+            found.append(NO_EVIDENCE)
         found.extend(w for w in EVIDENCE_WORDS if w in text)
         if "视频" in text and "录像" not in found:
             found.append("录像")
     found = list(dict.fromkeys(found))
-    if len(found) > 1 and "没有" in found:
-        found.remove("没有")
+    if len(found) > 1 and NO_EVIDENCE in found:
+        found.remove(NO_EVIDENCE)
     try:
         return list(validate_evidence(found)) if found else None
     except ValueError:
@@ -224,7 +232,7 @@ class ValidateCollectorCheckForm(ExplainingFormValidation):
     async def required_slots(self, domain_slots: List[Text], dispatcher, tracker, domain) -> List[Text]:
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
         # Police/court claims and bank staff need no bank authorisation letter.
-        if tracker.get_slot("collector_claims_to_be") in ("police", "court", "bank"):
+        if tracker.get_slot("collector_claims_to_be") in NO_MANDATE_NEEDED:
             return [s for s in slots if s != "collector_showed_authorisation"]
         return slots
 
@@ -370,8 +378,7 @@ class ValidateInstallmentPlanForm(ExplainingFormValidation):
         checked = self._checked("bank", value, dispatcher, tracker)
         bank = checked.get("bank")
         if bank and bank != planner.UNKNOWN:
-            entry = load_kb().bank_by_name(bank)
-            checked["bank"] = entry.name if entry else bank
+            checked["bank"] = load_kb().canonical_bank(bank)
         return checked
 
 

@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flow_state import form_for_offer, start_flow_events
-from actions.advice.engine import Advice, advise
+from actions.advice.engine import EMERGENCY_INTENT, Advice, advise
 from actions.advice.kb import KnowledgeBase, load_kb
 from actions.advice.render import OutMessage, render_advice, render_legal_basis
 from actions.say import say
@@ -17,7 +17,6 @@ from actions.tracker_facts import current_facts, latest_intent, script_update, w
 
 INPUT_TRUNCATED = "input_truncated"  # set in parse data by the text normaliser
 SECONDARY_INTENTS = "secondary_intents"  # set in parse data by the NLU: other worries in the message
-EMERGENCY = "emergency_now"
 MAX_ALSO = 1
 MIN_ALSO_CONFIDENCE = 0.5
 CLARIFY_OPTIONS = 3
@@ -37,7 +36,7 @@ def also_mentioned(tracker: Tracker, intent: str, kb: KnowledgeBase) -> List[str
     found = []
     for item in (tracker.latest_message or {}).get(SECONDARY_INTENTS) or []:
         name = item.get("name")
-        if name in kb.guidance and name not in (intent, EMERGENCY) and name not in found:
+        if name in kb.guidance and name not in (intent, EMERGENCY_INTENT) and name not in found:
             if float(item.get("confidence") or 0) >= MIN_ALSO_CONFIDENCE:
                 found.append(name)
     return found[:MAX_ALSO]
@@ -91,7 +90,7 @@ class ActionGiveGuidance(Action):
 
     @staticmethod
     def _requested_flow(tracker: Tracker, intent: str, kb: KnowledgeBase, outside: bool) -> Optional[str]:
-        if intent == EMERGENCY or outside or tracker.active_loop.get("name"):
+        if intent == EMERGENCY_INTENT or outside or tracker.active_loop.get("name"):
             return None  # safety first; no mainland documents abroad; never stack forms
         offer = kb.requested_flow((tracker.latest_message or {}).get("text") or "")
         return form_for_offer(offer) if offer else None

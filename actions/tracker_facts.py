@@ -13,12 +13,12 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from actions.advice.facts import FACT_KINDS, MAINLAND, Facts
+from actions.advice.facts import DERIVED, FACT_KINDS, MAINLAND, MERGED, REMEMBERED_FACTS, TEXT, Facts, facts_from
 from chinese_text.script import TRADITIONAL, script_of
 
-PERSISTED_FACTS = tuple(name for name in FACT_KINDS if name != "alerts")  # alerts hold for one message
-MERGED_LISTS = ("relation", "behavior")
-DERIVED_TEXT_FACTS = ("loan_type", "jurisdiction", "court_stage", "can_pay")
+MERGED_LISTS = facts_from(MERGED)
+# banks, amount and amount_parts are derived too, from fields of their own (see fact_updates)
+DERIVED_TEXT_FACTS = tuple(name for name in facts_from(DERIVED) if FACT_KINDS[name] == TEXT)
 MAX_LIST = 12
 SCRIPT_SLOT = "script"
 
@@ -56,14 +56,10 @@ def fact_updates(tracker: Tracker) -> Dict[str, Any]:
 def current_facts(tracker: Tracker) -> Tuple[Facts, List[Dict[str, Any]]]:
     """The facts of the conversation including this message, and the SlotSet events that remember them."""
     updates = fact_updates(tracker)
-    values = {name: tracker.get_slot(name) for name in PERSISTED_FACTS}
+    values = {name: tracker.get_slot(name) for name in REMEMBERED_FACTS}
     values.update(updates)
     values["alerts"] = (tracker.latest_message or {}).get("alerts") or []
     return Facts.from_mapping(values), [SlotSet(k, v) for k, v in updates.items()]
-
-
-def facts_from_tracker(tracker: Tracker) -> Facts:
-    return current_facts(tracker)[0]
 
 
 def _user_texts_newest_first(tracker: Tracker) -> Iterator[str]:

@@ -1,6 +1,7 @@
 """Which buttons are offers (a topic or a flow to start) rather than answers to a question.
 
-The same rule as addons/patches/offer_choice.py on the Rasa side (a "好" takes the only offer).
+The one rule for both servers: addons/patches/offer_choice.py (a "好" takes the only offer) and
+actions/case_actions.py (with several offers, the user is asked which).
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Advisory intents of ../shared/intents.md (the public contract), hard-coded so tests run without ../shared."""
+"""Advisory intents and entities of ../shared/intents.md (the public contract), hard-coded so tests run without
+../shared."""
 
 ADVISORY_INTENTS = [
     "ask_collector_legitimacy",
@@ -20,3 +21,6 @@ ADVISORY_INTENTS = [
     "ask_prevent_overdue",
     "ask_how_to_respond",
 ]
+
+# the entities the NLU may put into a parse (the flows' button entity `choice` is not part of the contract)
+CONTRACT_ENTITIES = {"bank", "amount", "monthly_income", "monthly_expense", "overdue_duration", "relation", "behavior"}

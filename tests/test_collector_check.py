@@ -8,7 +8,12 @@ import re
 import pytest
 import yaml
 
+from actions.advice.dialogue_kb import load_dialogue
+from actions.advice.facts import BEHAVIORS
+from actions.flow_state import BEHAVIOR_ANSWERS
+from actions.flows import flows_kb
 from actions.flows.collector_check import (
+    ANSWERS,
     FLAG_LEVEL,
     CollectorAnswers,
     Verdict,
@@ -18,6 +23,7 @@ from actions.flows.collector_check import (
     validate_collector_answers,
 )
 from actions.flows.flows_kb import (
+    CLAIMS,
     KNOWLEDGE_DIR,
     LEVELS,
     RED_FLAGS,
@@ -25,9 +31,8 @@ from actions.flows.flows_kb import (
     build_flows,
     check_references,
     load_flows,
-    official_hotline,
 )
-from actions.advice.kb import load_kb
+from actions.advice.kb import KnowledgeBaseError, load_kb
 from chinese_text.script import is_traditional
 
 KB = load_kb()
@@ -46,6 +51,7 @@ CLEAN = CollectorAnswers(
 )
 PUBLIC_NUMBERS = {"110", "12368", "12378", "12348"}
 PHONE_LIKE = re.compile(r"\d[\d-]{2,}\d")
+CHOICE = re.compile(r'"choice": "([^"]*)"')
 
 
 def raw_flows():
@@ -226,11 +232,9 @@ def test_verdict_is_frozen():
 
 @pytest.mark.parametrize("bank", [b.name for b in KB.banks])
 def test_verify_step_uses_the_kb_hotline(bank):
-    entry = KB.bank_by_name(bank)
     verdict = assess_collector(dataclasses.replace(CLEAN, bank=bank))
-    number = official_hotline(bank, KB)
+    number = KB.bank_by_name(bank).official_number
     if number:
-        assert number == entry.official_number
         assert number in verdict.verify_steps[0]
     else:
         assert FLOWS.formats.hotline_fallback in verdict.verify_steps[0]
@@ -368,3 +372,43 @@ def test_reference_check_rejects_unknown_provision():
         mappings=[{"provisions": ["no_such_provision"]}])))
     with pytest.raises(FlowsError):
         check_references(flows, KB)
+
+
+def test_load_flows_rejects_a_reference_to_a_missing_provision(tmp_path, monkeypatch):
+    """As load_kb does for guidance.yml: the file and the key of the bad reference are named."""
+    data = _broken(lambda d: d["incident"]["behaviors"]["威胁"].update(mappings=[{"provisions": ["no_such_provision"]}]))
+    (tmp_path / "flows.yml").write_text(yaml.safe_dump(data, allow_unicode=True, width=10**6), encoding="utf-8")
+    monkeypatch.setattr(flows_kb, "KNOWLEDGE_DIR", tmp_path)
+    load_flows.cache_clear()
+    try:
+        with pytest.raises(KnowledgeBaseError, match=r"^flows\.yml:incident\.behaviors\.威胁\.mappings\[0\]: "
+                                                     r"unknown provision 'no_such_provision'$"):
+            load_flows()
+    finally:
+        load_flows.cache_clear()
+
+
+# ---- the answers each question accepts, wherever they are written -------------------------------
+
+
+def _choices(buttons):
+    return {m.group(1) for m in (CHOICE.search(b["payload"]) for b in buttons) if m}
+
+
+def test_buttons_and_confirmation_lines_use_only_accepted_answers():
+    dialogue = load_dialogue()
+    for slot, accepted in ANSWERS.items():
+        assert _choices(dialogue.questions[slot].buttons) <= set(accepted), slot
+        assert set(dialogue.confirm_values.get(slot, {})) <= set(accepted), slot
+    assert _choices(dialogue.questions["collector_claims_to_be"].buttons) == set(CLAIMS)
+
+
+def test_the_claims_slot_holds_the_claims(domain):
+    slot = domain["slots"]["collector_claims_to_be"]
+    assert slot["type"] in ("text", "categorical")  # the validator keeps it to CLAIMS
+    assert set(slot.get("values") or CLAIMS) == set(CLAIMS)
+
+
+def test_behaviours_prefill_only_answers_the_questions_accept():
+    for behavior, slot, answer in BEHAVIOR_ANSWERS:
+        assert behavior in BEHAVIORS and answer in ANSWERS[slot], (behavior, slot, answer)

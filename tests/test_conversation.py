@@ -10,9 +10,9 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.case_actions import ActionCaseSummary, ActionNoteFacts, ActionRespondAffirm, ActionSessionStart
-from actions.flows.case_summary import CaseRecords, case_summary, cited_in
+from actions.flows.case_summary import CaseRecords, case_summary
 from actions.advice.dialogue_kb import load_dialogue
-from actions.advice.facts import Facts
+from actions.advice.facts import ENTITY, FACT_KINDS, MESSAGE, NUMBERS, REMEMBERED_FACTS, TEXTS, Facts, facts_from
 from actions.advice.kb import load_kb
 from actions.guidance_actions import ActionGiveGuidance
 from actions.tracker_facts import current_facts, wants_traditional
@@ -105,6 +105,19 @@ def test_a_yes_keeps_traditional(tracker_factory, domain):
 
 
 # ---- facts remembered across turns -------------------------------------------------------------
+
+
+def test_the_domain_remembers_each_fact_as_the_facts_say(domain):
+    """Each remembered fact has its slot: an entity's fills from that entity, the others are set by actions."""
+    slots = domain["slots"]
+    for name in REMEMBERED_FACTS:
+        mappings = slots[name]["mappings"]
+        if name in facts_from(ENTITY):
+            assert ("from_entity", name) in [(m["type"], m.get("entity")) for m in mappings], name
+        else:
+            assert "custom" in [m["type"] for m in mappings], name
+        assert (slots[name]["type"] == "list") is (FACT_KINDS[name] in (TEXTS, NUMBERS)), name
+    assert not set(facts_from(MESSAGE)) & set(slots)
 
 
 def test_list_facts_are_merged_over_turns(tracker_factory):
@@ -217,7 +230,8 @@ def test_summary_holds_every_part_of_the_case():
 
 def test_summary_cites_only_provisions_that_exist():
     citations = {p.citation for p in KB.provisions.values()}
-    assert set(cited_in(RECORDS)) <= citations
+    records = (*RECORDS.advice, *RECORDS.incidents, RECORDS.verdict, RECORDS.plan)
+    assert {c for record in records for c in record["citations"]} <= citations
     found = re.findall(r"《[^》]+》(?:第[零一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?)?",
                        case_summary(FACTS, RECORDS, date(2026, 11, 23)))
     assert found and set(found) <= citations

@@ -17,7 +17,8 @@ import jieba
 import jieba.finalseg
 import pytest
 
-from actions.advice.facts import BEHAVIORS, RELATIONS
+from actions.advice.facts import BEHAVIORS, CAN_PAY, COURT_STAGES, JURISDICTIONS, LOAN_TYPES, RELATIONS
+from actions.advice.kb import load_kb
 
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -27,6 +28,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from addons.components import entity_patterns
 from addons.components.entity_extractor import ChineseEntityExtractor
+from tests.contract import CONTRACT_ENTITIES
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = ROOT / "data" / "patterns"
@@ -530,10 +532,6 @@ LONG_ABSENT = [
 def test_not_negated(extractor, text, entity, value):
     assert value in values(run(extractor, text), entity)
 
-CONTRACT_ENTITIES = {"bank", "amount", "monthly_income", "monthly_expense", "overdue_duration", "relation",
-                     "behavior"}
-
-
 COURT_FACTS = ("court_stage", "can_pay")  # tested on their own below
 
 
@@ -869,10 +867,9 @@ def test_pattern_files_are_valid():
             assert set(row) == {"label", "pattern", "id"}
             assert row["label"] == label
     canonical = {
-        "bank": {"工商银行", "农业银行", "中国银行", "建设银行", "交通银行", "招商银行", "中信银行",
-                 "浦发银行", "民生银行", "光大银行", "兴业银行", "平安银行", "华夏银行", "广发银行",
-                 "邮储银行", "花呗", "借呗", "拍拍贷", "京东白条", "微粒贷", "美团月付", "招联金融",
-                 "马上消费金融", "360借条", "分期乐"},
+        # every bank the KB has a hotline for (so an extracted bank finds its number), and common lenders
+        "bank": {bank.name for bank in load_kb().banks}
+        | {"花呗", "借呗", "拍拍贷", "京东白条", "微粒贷", "美团月付", "招联金融", "马上消费金融", "360借条", "分期乐"},
         "relation": set(RELATIONS),
         "behavior": set(BEHAVIORS),
     }
@@ -892,10 +889,13 @@ def test_derived_pattern_files():
             row = json.loads(line)
             assert set(row) == {"label", "pattern", "id"} and row["label"] == label
             ids.setdefault(label, set()).add(row["id"])
-    assert ids["loan_type"] == set(entity_patterns.LOAN_TYPES) | {entity_patterns.NONE_ID}
-    assert ids["jurisdiction"] == {"taiwan", "hong_kong", "taiwan_context", "hong_kong_context", "mainland",
-                                   "mainland_context", entity_patterns.NONE_ID}
-    assert ids["court_stage"] == {"sued", "judgment"} and ids["can_pay"] == {"yes", "no"}
+    # the Rasa side keeps its own copy of the codes (addons may not import actions): both must agree
+    assert entity_patterns.LOAN_TYPES == LOAN_TYPES
+    assert {entity_patterns.MAINLAND, *entity_patterns.OUTSIDE_PLACES} == set(JURISDICTIONS)
+    assert ids["loan_type"] == set(LOAN_TYPES) | {entity_patterns.NONE_ID}
+    context = {f"{place}{entity_patterns.CONTEXT_SUFFIX}" for place in JURISDICTIONS}
+    assert ids["jurisdiction"] == set(JURISDICTIONS) | context | {entity_patterns.NONE_ID}
+    assert ids["court_stage"] == set(COURT_STAGES) and ids["can_pay"] == set(CAN_PAY)
     assert {r["label"] for r in rows} == {"bank", "relation", "behavior", *entity_patterns.DERIVED_LABELS}
 
 

@@ -7,7 +7,11 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flow_actions import ActionAssessCollector, ActionLogIncident, ActionMakeInstallmentPlan, ActionStartFlow
+from actions.advice.facts import LOAN_TYPES
+from actions.flows.collector_check import ANSWERS, CHOICE_FIELDS
 from actions.form_validation import (
+    CHOICE_WORDS,
+    LOAN_TYPE_WORDS,
     ValidateCollectorCheckForm,
     ValidateIncidentLogForm,
     ValidateInstallmentPlanForm,
@@ -153,6 +157,13 @@ def test_collector_check_answers(requested, intent, text, slot_value, expected, 
     )
     events, _ = run(ValidateCollectorCheckForm(), tracker, domain)
     assert slots_set(events).get(requested) == expected
+
+
+def test_free_text_answers_give_only_codes_the_form_accepts():
+    assert set(CHOICE_WORDS) == set(CHOICE_FIELDS)
+    for slot, words in CHOICE_WORDS.items():
+        assert {value for value, _ in words} <= set(ANSWERS[slot]), slot
+    assert {value for value, _ in LOAN_TYPE_WORDS} == set(LOAN_TYPES)
 
 
 def test_bank_staff_are_not_asked_for_an_authorisation_letter(tracker_factory, domain):

@@ -7,12 +7,11 @@ import re
 import pytest
 
 from actions.advice.engine import advise
-from actions.advice.facts import FACT_KINDS, NUMBERS, TEXTS, Facts, choices
+from actions.advice.facts import FACT_KINDS, NUMBERS, NUMERIC_FACTS, TEXTS, Facts, choices
 from actions.advice.kb import load_kb
 from actions.advice.render import MAX_ALSO_CITED, MAX_MESSAGE_CHARS, PARAGRAPH_BREAK, render_advice, render_legal_basis
 
 KB = load_kb()
-NUMERIC = ("amount", "monthly_income", "monthly_expense", "overdue_duration")
 BIG = 10**9
 # A bank with a credit-card line, so {hotline} renders as its longest form.
 SAMPLE_BANK = "招商银行"
@@ -34,7 +33,7 @@ def facts_for(variants):
                     else:
                         high[fact] = min(high.get(fact, BIG), bound + (op == "lte"))
     mapping = {}
-    for fact in NUMERIC:
+    for fact in sorted(NUMERIC_FACTS):
         lo, hi = low.get(fact, 0), high.get(fact, BIG)
         if lo >= hi:
             return None
@@ -44,7 +43,7 @@ def facts_for(variants):
             mapping[fact] = lo + 12345
         elif fact in anys:
             mapping[fact] = 123456
-    for fact in anys - set(NUMERIC):
+    for fact in anys - NUMERIC_FACTS:
         if fact == "bank":
             mapping[fact] = SAMPLE_BANK
         elif FACT_KINDS[fact] == NUMBERS:
@@ -364,7 +363,7 @@ def test_legal_basis_is_split_into_phone_sized_messages():
 
 
 def test_legal_basis_marks_soft_law():
-    soft = [p for p in KB.provisions.values() if p.kind in ("self_regulation", "national_standard")]
+    soft = [p for p in KB.provisions.values() if p.soft_law]
     hard = KB.provisions["criminal_law_245"]
     assert soft
     text = render_legal_basis([hard, *soft], kb=KB)[0].text

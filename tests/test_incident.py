@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from actions.flows.flows_kb import BEHAVIORS, EVIDENCE, RELATIONS, load_flows
+from actions.advice.facts import BEHAVIORS, RELATIONS
+from actions.flows.flows_kb import EVIDENCE, load_flows
 from actions.flows.incident import (
     Event,
     Incident,

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.advice.facts import BEHAVIORS, RELATIONS
-from actions.advice.kb import ARTICLE_CITABLE, KNOWLEDGE_DIR, KnowledgeBaseError, build_kb, load_kb
+from actions.advice.engine import template_values
+from actions.advice.facts import BEHAVIORS, FACT_KINDS, RELATIONS, Facts
+from actions.advice.kb import ARTICLE_CITABLE, KNOWLEDGE_DIR, SOFT_LAW_KINDS, KnowledgeBaseError, build_kb, load_kb
 
 from tests.contract import ADVISORY_INTENTS
 
@@ -135,6 +136,11 @@ def test_canonical_entity_values_are_the_extractors_pattern_ids():
     assert emitted["behavior"] == set(BEHAVIORS)
 
 
+def test_every_placeholder_the_engine_fills_has_the_fact_that_guarantees_it(kb):
+    assert set(PLACEHOLDER_FACT) == set(template_values(Facts(), kb))
+    assert set(PLACEHOLDER_FACT.values()) <= set(FACT_KINDS)
+
+
 def test_placeholders_only_where_when_guarantees_them(raw):
     for intent, entry in raw["guidance"]["intents"].items():
         for variant in entry.get("variants") or []:
@@ -227,7 +233,7 @@ def test_unconfirmed_tags_carry_no_article_number(raw):
 
 def test_soft_law_is_never_cited_by_article_or_as_law(raw):
     for p in raw["provisions"]["provisions"]:
-        if p["kind"] in ("self_regulation", "national_standard"):
+        if p["kind"] in SOFT_LAW_KINDS:
             assert not p.get("article"), p["id"]
             assert "法" not in p["short_name"], p["id"]
 

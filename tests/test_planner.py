@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from actions.advice.facts import Facts
-from actions.advice.kb import load_kb
+from actions.advice.kb import load_kb, validate_bank
 from actions.flows.planner import (
     AFFORDABLE_SHARE,
     EXPENSE_SHARE,
@@ -30,7 +30,6 @@ from actions.flows.planner import (
     plan_installment,
     schedule,
     validate_amount,
-    validate_bank,
     validate_monthly,
     validate_overdue_days,
     written_checklist,

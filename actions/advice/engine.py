@@ -52,10 +52,10 @@ def matches(when: Mapping[str, Any], facts: Facts) -> bool:
 
 
 def template_values(facts: Facts, kb: KnowledgeBase) -> Dict[str, Any]:
-    bank = kb.bank_by_name(facts.bank) if facts.bank else None
+    bank = kb.bank_by_name(facts.bank)
     values: Dict[str, Any] = {
         "bank": facts.bank or "",
-        "hotline": (bank.official_number or bank.hotline) if bank else "",
+        "hotline": bank.contact if bank else "",
         "amount": facts.amount if facts.amount is not None else "",
         "amount_wan": wan_text(facts.amount),
         "amount_parts": "、".join(wan_text(part) for part in facts.amount_parts),
@@ -106,7 +106,7 @@ BANK_HELP_ID = "bank_official"
 
 def _tailored_help(channel: HelpChannel, facts: Facts, kb: KnowledgeBase) -> HelpChannel:
     """The generic "bank's official line" becomes the named bank's number when we know it."""
-    bank = kb.bank_by_name(facts.bank) if facts.bank else None
+    bank = kb.bank_by_name(facts.bank)
     if channel.id != BANK_HELP_ID or bank is None or bank.official_number is None:
         return channel
     name = kb.labels["bank_help"].format(bank=bank.name)
@@ -114,7 +114,7 @@ def _tailored_help(channel: HelpChannel, facts: Facts, kb: KnowledgeBase) -> Hel
 
 
 EMERGENCY_INTENT = "emergency_now"
-OUTSIDE_VARIANT = "outside_mainland"
+OUTSIDE_VARIANT = "outside_mainland"  # the variant id of advice for a debt outside the mainland (no 12348 there)
 
 
 def _outside_mainland(intent: str, facts: Facts, kb: KnowledgeBase) -> Advice:

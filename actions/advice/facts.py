@@ -1,12 +1,14 @@
 """What the user has told us, normalised: the input of every guidance rule.
 
-The `Facts` dataclass is the one definition of the facts: the knowledge base's
-`when` conditions, the tracker slots that remember them and the case summary are
-all derived from its fields (see `FACT_KINDS`).
+The `Facts` dataclass is the one definition of the facts. Each field says where the
+fact comes from, which values it may take and its unit; the knowledge base's `when`
+conditions, the tracker slots that remember them, the flows that re-use them and the
+case summary are all derived from its fields (see `FACT_KINDS` and `facts_from`).
+Adding a fact is one field here (plus its slot in domain.yml).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 # Canonical values of the categorical facts (codes; their Chinese labels live in the KB).
@@ -26,18 +28,23 @@ BEHAVIORS = (
     "深夜催收", "上门", "索要额外费用", "转账私人账户", "曝光隐私",
 )
 MAINLAND = "mainland"
+UNKNOWN = "unknown"  # what a slot holds when the user does not know (or won't say): no fact
 
-# kind of each fact: how `when` tests it and how it is read from slots
+# kind of each fact: how `when` tests it and how it is read from slots (from the field's type)
 TEXT, NUMBER, TEXTS, NUMBERS = "text", "number", "texts", "numbers"
-_CHOICES: Dict[str, Tuple[str, ...]] = {
-    "loan_type": LOAN_TYPES,
-    "jurisdiction": JURISDICTIONS,
-    "court_stage": COURT_STAGES,
-    "can_pay": CAN_PAY,
-    "alerts": ALERTS,
-    "relation": RELATIONS,
-    "behavior": BEHAVIORS,
-}
+# where a fact comes from (actions/tracker_facts.py reads each source its own way)
+ENTITY = "entity"  # an NLU entity put into its slot by domain.yml's mapping: a later value replaces an earlier one
+MERGED = "merged"  # entity values merged over the turns
+DERIVED = "derived"  # the message's `derived_facts`, turned into a slot by the action that reads them
+MESSAGE = "message"  # set by the NLU for this message only, never remembered
+# unit of a number
+YUAN, DAYS = "yuan", "days"
+
+
+def _fact(
+    source: str, default: Any = None, choices: Optional[Tuple[str, ...]] = None, unit: Optional[str] = None
+) -> Any:
+    return field(default=default, metadata={"source": source, "choices": choices, "unit": unit})
 
 
 def _as_int(value: Any) -> Optional[int]:
@@ -69,25 +76,26 @@ def _as_ints(value: Any) -> Tuple[int, ...]:
 def _as_text(value: Any) -> Optional[str]:
     if isinstance(value, (list, tuple)):
         value = value[0] if value else None
-    return str(value) if value not in (None, "", "unknown") else None
+    return str(value) if value not in (None, "", UNKNOWN) else None
 
 
 @dataclass(frozen=True)
 class Facts:
-    bank: Optional[str] = None  # the lender the question is about (canonical name)
-    banks: Tuple[str, ...] = ()  # every lender mentioned, when several
-    amount: Optional[int] = None  # total owed, yuan (the sum when several debts were given)
-    amount_parts: Tuple[int, ...] = ()  # the separate debts that were summed into `amount`
-    monthly_income: Optional[int] = None
-    monthly_expense: Optional[int] = None
-    overdue_duration: Optional[int] = None  # days
-    relation: Tuple[str, ...] = ()
-    behavior: Tuple[str, ...] = ()
-    loan_type: Optional[str] = None
-    jurisdiction: Optional[str] = None  # None or "mainland": mainland China
-    court_stage: Optional[str] = None
-    can_pay: Optional[str] = None
-    alerts: Tuple[str, ...] = ()
+    bank: Optional[str] = _fact(ENTITY)  # the lender the question is about (canonical name)
+    banks: Tuple[str, ...] = _fact(DERIVED, ())  # every lender mentioned, when several
+    # total owed (derived_facts' amount_total replaces it when several debts were given)
+    amount: Optional[int] = _fact(ENTITY, unit=YUAN)
+    amount_parts: Tuple[int, ...] = _fact(DERIVED, (), unit=YUAN)  # the separate debts summed into `amount`
+    monthly_income: Optional[int] = _fact(ENTITY, unit=YUAN)
+    monthly_expense: Optional[int] = _fact(ENTITY, unit=YUAN)
+    overdue_duration: Optional[int] = _fact(ENTITY, unit=DAYS)
+    relation: Tuple[str, ...] = _fact(MERGED, (), RELATIONS)
+    behavior: Tuple[str, ...] = _fact(MERGED, (), BEHAVIORS)
+    loan_type: Optional[str] = _fact(DERIVED, choices=LOAN_TYPES)
+    jurisdiction: Optional[str] = _fact(DERIVED, choices=JURISDICTIONS)  # None or "mainland": mainland China
+    court_stage: Optional[str] = _fact(DERIVED, choices=COURT_STAGES)
+    can_pay: Optional[str] = _fact(DERIVED, choices=CAN_PAY)
+    alerts: Tuple[str, ...] = _fact(MESSAGE, (), ALERTS)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "Facts":
@@ -137,6 +145,20 @@ def _kind(annotation: str) -> str:
 
 FACT_KINDS: Dict[str, str] = {f.name: _kind(str(f.type)) for f in fields(Facts)}
 NUMERIC_FACTS = frozenset(name for name, kind in FACT_KINDS.items() if kind == NUMBER)
+_CHOICES: Dict[str, Tuple[str, ...]] = {f.name: f.metadata["choices"] for f in fields(Facts) if f.metadata["choices"]}
+
+
+def facts_from(*sources: str) -> Tuple[str, ...]:
+    """The facts that come from these sources (ENTITY, MERGED, DERIVED, MESSAGE), in field order."""
+    return tuple(f.name for f in fields(Facts) if f.metadata["source"] in sources)
+
+
+def unit_of(fact: str) -> Optional[str]:
+    """YUAN or DAYS for a number fact, None for the others (and for names that are not facts)."""
+    return next((f.metadata["unit"] for f in fields(Facts) if f.name == fact), None)
+
+
+REMEMBERED_FACTS = facts_from(ENTITY, MERGED, DERIVED)  # kept in slots for the whole conversation
 
 
 def choices(fact: str) -> Optional[Tuple[str, ...]]:

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
-from actions.advice.facts import FACT_KINDS, NUMERIC_FACTS, choices
+from actions.advice.facts import FACT_KINDS, JURISDICTIONS, MAINLAND, NUMERIC_FACTS, choices
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -29,9 +29,10 @@ KINDS = {
     "self_regulation",
     "national_standard",
 }
+SOFT_LAW_KINDS = ("self_regulation", "national_standard")  # not law: phrased softer, never passed off as law
 NUMERIC_OPS = {"lt", "lte", "gt", "gte"}
 WORDINGS = {"verbatim", "paraphrase"}  # paraphrase: never shown inside quotation marks
-JURISDICTIONS_OUTSIDE = ("taiwan", "hong_kong")
+JURISDICTIONS_OUTSIDE = tuple(j for j in JURISDICTIONS if j != MAINLAND)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -61,6 +62,11 @@ class Provision:
     @property
     def paraphrased(self) -> bool:
         return self.wording == "paraphrase"
+
+    @property
+    def soft_law(self) -> bool:
+        """Self-regulation and recommended standards: not law."""
+        return self.kind in SOFT_LAW_KINDS
 
     @property
     def citation(self) -> str:
@@ -101,6 +107,20 @@ class Bank:
             if number and _DIALABLE.match(number):
                 return number
         return None
+
+    @property
+    def contact(self) -> str:
+        """What an answer shows to reach the bank: its official number, else where the KB says to find it."""
+        return self.official_number or self.hotline
+
+
+def validate_bank(value: Any) -> Optional[str]:
+    """A lender's name as a flow may hold it: None or a non-empty name (trimmed); ValueError otherwise."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"bank must be a non-empty name or None, got {value!r}")
+    return value.strip()
 
 
 @dataclass(frozen=True)
@@ -158,11 +178,17 @@ class KnowledgeBase:
                 return offer
         return None
 
-    def bank_by_name(self, name: str) -> Optional[Bank]:
-        for bank in self.banks:
+    def bank_by_name(self, name: Optional[str]) -> Optional[Bank]:
+        """The bank any of whose names this is; None for other lenders and for no name."""
+        for bank in self.banks if name else ():
             if name == bank.name or name in bank.aliases:
                 return bank
         return None
+
+    def canonical_bank(self, name: str) -> str:
+        """The KB's name of the bank (招行 -> 招商银行); another lender keeps the name given."""
+        bank = self.bank_by_name(name)
+        return bank.name if bank else name
 
 
 def _read(name: str) -> Dict[str, Any]:

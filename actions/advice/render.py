@@ -4,15 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from actions.advice.engine import Advice
+from actions.advice.engine import OUTSIDE_VARIANT, Advice
 from actions.advice.kb import HelpChannel, KnowledgeBase, Provision, load_kb
 from chinese_text.script import to_traditional
 
 MAX_MESSAGE_CHARS = 600
 MAX_ALSO_CITED = 4  # further citations in an answer; the basis button lists them all
-SOFT_KINDS = ("self_regulation", "national_standard")
 LEGAL_BASIS_PAYLOAD = "/ask_legal_basis"
-OUTSIDE = "outside_mainland"  # the variant id of advice for a debt outside the mainland (no 12348 there)
 
 
 STRUCTURED_VERSION = 1
@@ -32,7 +30,7 @@ def _label(kb: KnowledgeBase, key: str) -> str:
 
 def _soft_note(kb: KnowledgeBase, provision: Provision) -> str:
     """Self-regulation and GB/T standards must never pass for law."""
-    return _label(kb, "soft_law_note") if provision.kind in SOFT_KINDS else ""
+    return _label(kb, "soft_law_note") if provision.soft_law else ""
 
 
 def _citation(kb: KnowledgeBase, provision: Provision) -> str:
@@ -53,7 +51,7 @@ def basis_items(kb: KnowledgeBase, provisions: Sequence[Provision]) -> List[Dict
             "citation": provision.citation,
             "quote": provision.quote,
             "paraphrase": provision.paraphrased,
-            "soft_law": provision.kind in SOFT_KINDS,
+            "soft_law": provision.soft_law,
         }
         for provision in provisions
     ]
@@ -100,7 +98,7 @@ def render_advice(
         parts.append(_label(kb, "help_heading") + "；".join(_help_text(h) for h in advice.help))
     also_titles = [kb.guidance[intent].title or intent for intent in also]
     parts.extend(_label(kb, "also_mentioned").format(title=title) for title in also_titles)
-    disclaimer = _label(kb, "disclaimer_outside" if OUTSIDE in advice.variants else "disclaimer")
+    disclaimer = _label(kb, "disclaimer_outside" if OUTSIDE_VARIANT in advice.variants else "disclaimer")
     if with_disclaimer:
         parts.append(disclaimer)
     buttons = []

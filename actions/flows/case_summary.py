@@ -21,13 +21,14 @@ from actions.advice.kb import KNOWLEDGE_DIR, KnowledgeBaseError
 from actions.flows.planner import overdue_text
 
 SUMMARY_FILE = "summary.yml"
+CASE_SLOTS = ("case_advice", "case_verdict", "case_plan", "case_incidents")  # where the flows keep their records
 DANGER_LEVELS = ("unlawful_conduct",)
 SCAM_LEVELS = ("likely_scam",)
 
 
 @dataclass(frozen=True)
 class CaseRecords:
-    """What the flows and answers produced (the case_* slots)."""
+    """What the flows and answers produced (the CASE_SLOTS)."""
 
     advice: Tuple[Mapping[str, Any], ...] = ()
     verdict: Optional[Mapping[str, Any]] = None
@@ -166,10 +167,3 @@ def _citations(record: Mapping[str, Any]) -> str:
     cited = record.get("citations") or []
     return f"（{'、'.join(cited)}）" if cited else ""
 
-
-def cited_in(records: CaseRecords) -> Tuple[str, ...]:
-    """Every citation string the summary shows (tests check each names a real provision)."""
-    found: List[str] = []
-    for record in (*records.advice, *records.incidents, records.verdict or {}, records.plan or {}):
-        found.extend(record.get("citations") or [])
-    return tuple(dict.fromkeys(found))

@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from actions.flows.flows_kb import CLAIMS, LEVELS, Flows, hotline_text, load_flows, resolve
 from actions.flows.flows_kb import RED_FLAG_LEVELS as FLAG_LEVEL  # noqa: N811 (the rule table)
-from actions.advice.kb import KnowledgeBase, Provision, load_kb
+from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
 
 MAX_HEADCOUNT = 50
 MAX_NEXT_STEPS = 6
@@ -45,9 +45,11 @@ ANSWERS: Dict[str, Tuple[str, ...]] = {
     "collector_demanded_personal_account": ("yes", "no", UNSURE),
 }
 YES_NO_FIELDS = tuple(name for name, values in ANSWERS.items() if values == ("yes", "no", UNSURE))
-CHOICE_FIELDS = ("collector_threat_kind", "collector_entry", "collector_third_party")
+CHOICE_FIELDS = tuple(name for name, values in ANSWERS.items() if UNSURE in values and name not in YES_NO_FIELDS)
 
 OFFICIALS = ("police", "court")
+# Officials and a bank's own staff carry their own ID; only a collection agency needs the bank's mandate.
+NO_MANDATE_NEEDED = (*OFFICIALS, "bank")
 
 
 @dataclass(frozen=True)
@@ -136,8 +138,7 @@ def validate_collector_answers(answers: CollectorAnswers) -> CollectorAnswers:
     headcount = answers.collector_headcount
     if headcount is not None and parse_headcount_value(headcount) != headcount:
         raise ValueError(f"collector_headcount must be 1..{MAX_HEADCOUNT} or None, got {headcount!r}")
-    if answers.bank is not None and (not isinstance(answers.bank, str) or not answers.bank.strip()):
-        raise ValueError(f"bank must be a non-empty name or None, got {answers.bank!r}")
+    validate_bank(answers.bank)
     return answers
 
 

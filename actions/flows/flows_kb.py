@@ -15,8 +15,8 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 import yaml
 
-from actions.advice.facts import BEHAVIORS, RELATIONS
-from actions.advice.kb import KNOWLEDGE_DIR, KnowledgeBase, Provision
+from actions.advice.facts import BEHAVIORS
+from actions.advice.kb import KNOWLEDGE_DIR, KnowledgeBase, KnowledgeBaseError, Provision, load_kb
 
 FLOWS_FILE = "flows.yml"
 
@@ -92,7 +92,7 @@ _FIELDS: Dict[str, FrozenSet[str]] = {
 }
 
 
-class FlowsError(ValueError):
+class FlowsError(KnowledgeBaseError):
     """flows.yml breaks the schema, or names a provision the KB does not have."""
 
 
@@ -200,15 +200,23 @@ class Flows:
     planner: PlannerFlow
     incident: IncidentFlow
 
+    def provision_refs(self) -> Tuple[Tuple[str, str], ...]:
+        """(key in flows.yml, provision id) of every provision reference, in file order."""
+        refs = [(f"collector_check.red_flags.{flag}", pid)
+                for flag, text in self.collector.red_flags.items() for pid in text.provisions]
+        refs.append(("planner.basis_provision", self.planner.basis_provision))
+        refs += [("planner.agent_warning", pid) for pid in self.planner.agent_warning.provisions]
+        refs += [("planner.commitment_warning", pid) for pid in self.planner.commitment_warning.provisions]
+        refs += [(f"incident.behaviors.{behavior}.mappings[{i}]", pid)
+                 for behavior, spec in self.incident.behaviors.items()
+                 for i, rule in enumerate(spec.mappings) for pid in rule.provisions]
+        refs += [(f"incident.relations.mappings[{i}]", pid)
+                 for i, rule in enumerate(self.incident.relation_rules) for pid in rule.provisions]
+        return tuple(refs)
+
     def provision_ids(self) -> Tuple[str, ...]:
         """Every provision id flows.yml references, in first-seen order."""
-        ids = [pid for flag in self.collector.red_flags.values() for pid in flag.provisions]
-        ids.append(self.planner.basis_provision)
-        ids.extend(self.planner.agent_warning.provisions)
-        ids.extend(self.planner.commitment_warning.provisions)
-        ids.extend(pid for spec in self.incident.behaviors.values() for pid in spec.provisions)
-        ids.extend(pid for rule in self.incident.relation_rules for pid in rule.provisions)
-        return tuple(dict.fromkeys(ids))
+        return tuple(dict.fromkeys(pid for _, pid in self.provision_refs()))
 
 
 # ---- schema helpers ------------------------------------------------------------------
@@ -441,10 +449,10 @@ def build_flows(data: Mapping[str, Any]) -> Flows:
 
 
 def check_references(flows: Flows, kb: KnowledgeBase) -> None:
-    """Every provision id in flows.yml must exist in provisions.yml."""
-    missing = [pid for pid in flows.provision_ids() if pid not in kb.provisions]
-    if missing:
-        raise FlowsError(f"flows.yml: unknown provision id(s) {missing}")
+    """Every provision id in flows.yml must exist in provisions.yml (as load_kb checks guidance.yml's)."""
+    for where, pid in flows.provision_refs():
+        if pid not in kb.provisions:
+            raise FlowsError(f"{FLOWS_FILE}:{where}: unknown provision {pid!r}")
 
 
 def resolve(ids: Iterable[str], kb: KnowledgeBase) -> Tuple[Provision, ...]:
@@ -459,10 +467,12 @@ def resolve(ids: Iterable[str], kb: KnowledgeBase) -> Tuple[Provision, ...]:
 
 @functools.lru_cache(maxsize=1)
 def load_flows() -> Flows:
-    """flows.yml, read and schema-checked once per process."""
+    """flows.yml, read, schema-checked and checked against the knowledge base once per process."""
     path = KNOWLEDGE_DIR / FLOWS_FILE
     with path.open(encoding="utf-8") as handle:
-        return build_flows(yaml.safe_load(handle))
+        flows = build_flows(yaml.safe_load(handle))
+    check_references(flows, load_kb())
+    return flows
 
 
 # ---- small shared formatters (numbers, dates, hotline) ------------------------------
@@ -476,20 +486,10 @@ def format_date(day, formats: Formats) -> str:
     return formats.date.format(year=day.year, month=day.month, day=day.day)
 
 
-def official_hotline(bank: Optional[str], kb: KnowledgeBase) -> Optional[str]:
-    """The bank's official number from contacts.yml (Bank.official_number), or None."""
-    entry = kb.bank_by_name(bank) if bank else None
-    return entry.official_number if entry else None
-
-
 def hotline_text(bank: Optional[str], kb: KnowledgeBase, formats: Formats) -> str:
-    number = official_hotline(bank, kb)
-    if number is None:
+    """The bank's official number (Bank.official_number) in a sentence, or where to find one."""
+    entry = kb.bank_by_name(bank)
+    if entry is None or entry.official_number is None:
         return formats.hotline_fallback
-    entry = kb.bank_by_name(bank)  # type: ignore[arg-type]
-    return formats.hotline_known.format(bank=entry.name, number=number)
+    return formats.hotline_known.format(bank=entry.name, number=entry.official_number)
 
-
-def is_soft_law(provision: Provision) -> bool:
-    """Self-regulation and recommended standards are not law; they are phrased softer."""
-    return provision.kind in ("self_regulation", "national_standard")

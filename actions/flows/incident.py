@@ -16,18 +16,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
+from actions.advice.facts import BEHAVIORS, RELATIONS
 from actions.flows.flows_kb import (
-    BEHAVIORS,
     BreachRule,
     EVIDENCE,
-    RELATIONS,
     Flows,
     format_date,
-    is_soft_law,
     load_flows,
     resolve,
 )
-from actions.advice.kb import KnowledgeBase, Provision, load_kb
+from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
 
 MAX_WHEN_CHARS = 60
 NO_EVIDENCE = "没有"
@@ -135,8 +133,8 @@ def _assessment(provisions: Sequence[Provision], flows: Flows) -> str:
     """"可能违反《A》第X条、《B》第Y条；可能不符合《C》（…不是法律）", or "" when none."""
     texts = flows.incident
     sep = flows.formats.list_sep
-    law = list(dict.fromkeys(p.citation for p in provisions if not is_soft_law(p)))
-    soft = list(dict.fromkeys(p.citation for p in provisions if is_soft_law(p)))
+    law = list(dict.fromkeys(p.citation for p in provisions if not p.soft_law))
+    soft = list(dict.fromkeys(p.citation for p in provisions if p.soft_law))
     parts = []
     if law:
         parts.append(texts.breach_law.format(citations=sep.join(law)))
@@ -217,8 +215,7 @@ def map_incident(
     today = validate_today(today)
     if not behaviors and not contacted:
         raise ValueError("nothing to record: give at least one behavior or one contacted person")
-    if bank is not None and (not isinstance(bank, str) or not bank.strip()):
-        raise ValueError(f"bank must be a non-empty name or None, got {bank!r}")
+    bank = validate_bank(bank)
     kb = kb or load_kb()
     flows = flows or load_flows()
     texts, fmt = flows.incident, flows.formats
@@ -227,8 +224,8 @@ def map_incident(
     contact_findings = _findings(texts.relation_rules, behaviors, kb) if contacted else ()
     urgent = any(texts.behaviors[b].urgent for b in behaviors)
 
-    bank_entry = kb.bank_by_name(bank) if bank else None
-    bank_name = bank_entry.name if bank_entry else (bank.strip() if bank else fmt.placeholder_bank)
+    bank = kb.canonical_bank(bank) if bank else None
+    bank_name = bank or fmt.placeholder_bank
     when_text = when or texts.placeholder_when
     today_text = format_date(today, fmt)
     evidence_text = fmt.list_sep.join(texts.evidence_labels[e] for e in (evidence or (NO_EVIDENCE,)))
@@ -266,7 +263,7 @@ def map_incident(
         contact_findings=contact_findings,
         evidence=evidence,
         when=when,
-        bank=bank_entry.name if bank_entry else (bank.strip() if bank else None),
+        bank=bank,
         today=today,
         urgent=urgent,
         summary=_tidy(summary),

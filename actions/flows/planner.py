@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Dict, Optional, Tuple
 
-from actions.advice.facts import LOAN_TYPES, Facts
+from actions.advice.facts import LOAN_TYPES, NUMERIC_FACTS, UNKNOWN, Facts
 from actions.flows.flows_kb import (
     Flows,
     format_amount,
@@ -32,7 +32,7 @@ from actions.flows.flows_kb import (
     load_flows,
     resolve,
 )
-from actions.advice.kb import KnowledgeBase, Provision, load_kb
+from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
 
 AFFORDABLE_SHARE = 70  # percent of disposable income offered to the bank
 EXPENSE_SHARE = 60  # percent of income assumed as essential spending when unknown
@@ -138,16 +138,7 @@ def validate_loan_type(value: Any) -> Optional[str]:
     return value
 
 
-def validate_bank(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"bank must be a non-empty name or None, got {value!r}")
-    return value.strip()
-
-
-UNKNOWN = "unknown"  # what a form slot holds when the user does not know (or won't say)
-# form slot -> plan_installment parameter
+# form slot (a fact) -> plan_installment parameter and Plan field
 INPUT_SLOTS = {
     "amount": "amount",
     "monthly_income": "monthly_income",
@@ -198,14 +189,7 @@ def inputs_from_slots(slots: Dict[str, Any]) -> Dict[str, Any]:
 
 def facts_of(plan: "Plan") -> Dict[str, Any]:
     """The Facts fields a plan was computed from (documents are checked against them)."""
-    return {
-        "amount": plan.amount,
-        "monthly_income": plan.monthly_income,
-        "monthly_expense": plan.monthly_expense,
-        "overdue_duration": plan.overdue_days,
-        "bank": plan.bank,
-        "loan_type": plan.loan_type,
-    }
+    return {fact: getattr(plan, attr) for fact, attr in INPUT_SLOTS.items()}
 
 
 # ---- maths -------------------------------------------------------------------------------
@@ -336,27 +320,24 @@ def _values(flows: Flows, kb: KnowledgeBase, bank: Optional[str], **money: int) 
 
 
 def _check_matches(plan: Plan, facts: Facts, kb: KnowledgeBase) -> None:
-    """The letter states facts and a proposal: both must come from the same numbers."""
-    pairs = [("amount", facts.amount, plan.amount),
-             ("monthly_income", facts.monthly_income, plan.monthly_income),
-             ("monthly_expense", facts.monthly_expense, plan.monthly_expense),
-             ("overdue_duration", facts.overdue_duration, plan.overdue_days)]
-    for name, given, planned in pairs:
-        if given is not None and given != planned:
+    """The letter states facts and a proposal: both must come from the same numbers.
+
+    A number the facts give must be the plan's; a bank or loan type only differs when both name one.
+    """
+    for name, planned in facts_of(plan).items():
+        given = facts.get(name)
+        if name in NUMERIC_FACTS:
+            differs = given is not None and given != planned
+        elif name == "bank":
+            differs = bool(given and planned) and kb.canonical_bank(given) != kb.canonical_bank(planned)
+        else:
+            differs = bool(given and planned) and given != planned
+        if differs:
             raise ValueError(f"{name} in facts ({given}) differs from the plan ({planned})")
-    if facts.bank and plan.bank and _canonical(facts.bank, kb) != _canonical(plan.bank, kb):
-        raise ValueError(f"bank in facts ({facts.bank}) differs from the plan ({plan.bank})")
-    if facts.loan_type and plan.loan_type and facts.loan_type != plan.loan_type:
-        raise ValueError(f"loan_type in facts ({facts.loan_type}) differs from the plan ({plan.loan_type})")
-
-
-def _canonical(name: str, kb: KnowledgeBase) -> str:
-    entry = kb.bank_by_name(name)
-    return entry.name if entry else name
 
 
 def _bank_name(name: Optional[str], kb: KnowledgeBase, flows: Flows) -> str:
-    return _canonical(name, kb) if name else flows.formats.placeholder_bank
+    return kb.canonical_bank(name) if name else flows.formats.placeholder_bank
 
 
 def overdue_text(days: int, flows: Flows) -> str:

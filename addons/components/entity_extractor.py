@@ -212,10 +212,6 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
             message.set(DERIVED_FACTS, merged, add_to_output=True)
         return messages
 
-    def extract(self, text: Text) -> List[Dict[Text, Any]]:
-        """The entities of one (normalised) text, in Rasa's format."""
-        return self.analyse(text)[0]
-
     def analyse(
         self, text: Text, words: Optional[Sequence[Text]] = None
     ) -> Tuple[List[Dict[Text, Any]], Dict[Text, Any]]:

@@ -79,7 +79,6 @@ NEGATIONS = {
     "loan_type": (_LOAN_NEGATION_RE, 6),
     "court_stage": (_LOAN_NEGATION_RE, 6),  # "还没起诉", "没有被执行"
 }
-NEGATED_LABELS = tuple(NEGATIONS)
 
 
 class PatternError(ValueError):
@@ -257,10 +256,6 @@ class RuleMatcher:
         )
         ruler.add_patterns(ruler_patterns(rows))
         return cls(nlp, surface_forms(rows))
-
-    @classmethod
-    def from_folder(cls, folder: Path) -> "RuleMatcher":
-        return cls.from_rows(load_patterns(folder))
 
     def to_disk(self, path: Path) -> None:
         path = Path(path)
