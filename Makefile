@@ -72,7 +72,7 @@ test-nlu: train
 		--min-accuracy 0.90 --min-emergency-recall 1.0
 
 test-stories: train
-	$(RASA) test core --stories tests/stories --model models/debt-rights.tar.gz --endpoints endpoints.yml --out results/core --fail-on-prediction-errors
+	$(PY) -m addons.rasa_cli test core --stories tests/stories --model models/debt-rights.tar.gz --endpoints endpoints.yml --out results/core --fail-on-prediction-errors
 
 test: validate test-unit test-nlu test-stories test-integration
 	@echo "All test stages passed."

@@ -9,6 +9,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from addons import server_hooks
 from chinese_text.script import prefers_traditional, to_traditional
 
 
@@ -22,11 +23,9 @@ class ScriptAwareNLG(TemplatedNaturalLanguageGenerator):
     """Configured in endpoints.yml as `nlg: type: addons.script_nlg.ScriptAwareNLG`."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None) -> None:
+        # Built when Rasa loads the agent: a server without the patches fails here, loudly.
+        server_hooks.require_installed(type(self).__name__)
         super().__init__((domain or Domain.empty()).responses)
-        # Rasa builds the NLG once when it loads the agent: the server-start hook.
-        from addons.server_hooks import install_all
-
-        install_all()
 
     async def generate(
         self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text, **kwargs: Any

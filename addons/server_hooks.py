@@ -1,68 +1,138 @@
-"""Every change this project makes to Rasa's own classes, installed in one place.
+"""Every change this project makes to Rasa's own classes (and to logging), installed in one place.
 
-`install_all()` is idempotent and runs when the Rasa server loads the agent (from the
-NLG class configured in endpoints.yml, the one hook Rasa calls for every entry point:
-`rasa run`, `rasa shell`, `rasa test`, the terminal chat). Each patch names the Rasa
-version it was written against; `tests/test_server_hooks.py` fails if one is missing.
+Each entry point calls `install_all()` at start-up, before Rasa loads the agent:
+scripts/run_server.py (`make run`, the Docker image), `python -m addons.rasa_cli ...`
+(`rasa` with the hooks: `make test-stories`, `rasa shell`), the terminal chat
+(`make chat`) and `make purge`. Nothing installs them from a constructor, so swapping
+the NLG or the tracker store in endpoints.yml keeps them; the project's NLG and
+tracker store refuse to start without them (`require_installed`), so a plain
+`rasa run` fails loudly instead of serving without log redaction.
+
+Every patch is written against `RASA_VERSION`; `tests/test_server_hooks.py` fails if one is
+missing after `install_all()`, or when Rasa is upgraded (review each target, then the pin).
+A patch is a module `addons/patches/<name>.py` with `install() -> bool` (True if that call
+installed it), `uninstall()` and `installed()`; adding one is a line in `PATCHES`.
 """
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable, Dict, Optional
+import importlib
+import logging
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Collection, List, Set, Tuple
 
-from rasa.core.channels.channel import UserMessage
-from rasa.core.processor import MessageProcessor
+logger = logging.getLogger(__name__)
 
-from addons.patches import action_fallback, action_reply_validation
-from addons.patches.log_redaction import install_log_redaction
-from addons.patches.offer_choice import chosen_payload, last_buttons
-
-_originals: Dict[str, Any] = {}
-OFFER_CHOICE = "offer_choice"  # parse-data key: the button a typed "1" or "好" chose
+RASA_VERSION = "3.6.21"  # the version every target below was read in and tested against
 
 
-def _wrap_parse_message(original: Callable) -> Callable:
-    """Rasa 3.6.21 MessageProcessor.parse_message(message, tracker, only_output_properties):
-    parse a typed option number or a bare yes as the payload of the button it chooses."""
+@dataclass(frozen=True)
+class Patch:
+    name: str  # its module: addons/patches/<name>.py
+    target: str  # what it replaces
+    purpose: str
 
-    @functools.wraps(original)
-    async def parse_message(self, message: UserMessage, tracker=None, only_output_properties: bool = True):
-        payload: Optional[str] = None
-        if tracker is not None and message.text:
-            payload = chosen_payload(message.text, last_buttons(tracker))
-        if payload is None:
-            return await original(self, message, tracker, only_output_properties)
-        chosen = UserMessage(
-            payload, message.output_channel, message.sender_id, input_channel=message.input_channel,
-            message_id=message.message_id, metadata=message.metadata,
+    def module(self) -> ModuleType:
+        return importlib.import_module(f"addons.patches.{self.name}")
+
+
+PATCHES: Tuple[Patch, ...] = (
+    Patch(
+        "action_fallback",
+        "rasa.core.actions.action.RemoteAction.run, rasa.core.actions.forms.FormAction.run",
+        "the service-unavailable text instead of silence when the action server is down",
+    ),
+    Patch(
+        "action_reply_validation",
+        "rasa.core.actions.action.RemoteAction._validate_action_result",
+        "action-server replies validated by a validator built once (a profiled hot spot)",
+    ),
+    Patch(
+        "offer_choice",
+        "rasa.core.processor.MessageProcessor.parse_message",
+        "a typed option number or a bare yes is parsed as the payload of the button it chooses",
+    ),
+    Patch(
+        "log_redaction",
+        "logging.setLogRecordFactory (every record of Rasa, Sanic and structlog)",
+        "identifiers masked in every log record",
+    ),
+)
+NAMES = tuple(patch.name for patch in PATCHES)
+
+_left_out: Set[str] = set()  # install_all(leave_out=...): not missing, on purpose (benchmarks)
+
+
+class HooksNotInstalled(RuntimeError):
+    """A component that depends on the hooks was built in a process that did not install them."""
+
+
+def _patch(name: str) -> Patch:
+    for patch in PATCHES:
+        if patch.name == name:
+            return patch
+    raise KeyError(f"unknown Rasa patch {name!r}; known: {', '.join(NAMES)}")
+
+
+def install_all(leave_out: Collection[str] = ()) -> List[str]:
+    """Install every patch except `leave_out` (idempotent); the names this call installed.
+
+    `leave_out` (benchmarks: what a patch buys) is uninstalled and not reported as missing.
+    """
+    for name in leave_out:
+        _patch(name)  # a typo must not silently install everything
+    import rasa
+
+    if rasa.__version__ != RASA_VERSION:
+        logger.warning(
+            f"Rasa {rasa.__version__} is installed; the patches in addons/patches were written for "
+            f"Rasa {RASA_VERSION}: check each target listed in addons/server_hooks.py."
         )
-        parse_data = await original(self, chosen, tracker, only_output_properties)
-        parse_data[OFFER_CHOICE] = payload
-        return parse_data
-
-    return parse_message
-
-
-def install_offer_choice() -> bool:
-    if "parse_message" in _originals:
-        return False
-    _originals["parse_message"] = MessageProcessor.__dict__["parse_message"]
-    MessageProcessor.parse_message = _wrap_parse_message(_originals["parse_message"])  # type: ignore[method-assign]
-    return True
+    for name in leave_out:
+        _patch(name).module().uninstall()
+    _left_out.clear()
+    _left_out.update(leave_out)
+    newly = [patch.name for patch in PATCHES if patch.name not in _left_out and patch.module().install()]
+    if _left_out:
+        logger.warning(f"Rasa patches left out on purpose: {', '.join(sorted(_left_out))}.")
+    return newly
 
 
-def uninstall_offer_choice() -> None:
-    if "parse_message" in _originals:
-        MessageProcessor.parse_message = _originals.pop("parse_message")  # type: ignore[method-assign]
+def installed() -> List[str]:
+    return [patch.name for patch in PATCHES if patch.module().installed()]
 
 
-def offer_choice_installed() -> bool:
-    return "parse_message" in _originals
+def missing() -> List[str]:
+    """Patches neither installed nor left out on purpose."""
+    done = set(installed())
+    return [name for name in NAMES if name not in done and name not in _left_out]
 
 
-def install_all() -> None:
-    """Install every patch (idempotent)."""
-    action_fallback.install()  # a friendly "稍后再试" instead of silence when the action server is down
-    action_reply_validation.install()  # the action-reply validator is built once (profiled hot spot)
-    install_offer_choice()
-    install_log_redaction()
+def uninstall(name: str) -> None:
+    """Undo one patch (tests); it is then missing."""
+    _patch(name).module().uninstall()
+    _left_out.discard(name)
+
+
+def uninstall_all() -> None:
+    """Undo every patch (tests)."""
+    for patch in reversed(PATCHES):
+        uninstall(patch.name)
+
+
+def require_installed(component: str) -> None:
+    """Raise HooksNotInstalled unless every patch is in; call it where Rasa builds `component`.
+
+    Rasa builds the NLG and the tracker store when it loads the agent, after it has
+    configured logging, so this is also where a DEBUG log level is pointed out.
+    """
+    absent = missing()
+    if absent:
+        raise HooksNotInstalled(
+            f"{component} needs the project's patches to Rasa; not installed: {', '.join(absent)}. "
+            "Start Rasa through scripts/run_server.py or `python -m addons.rasa_cli ...` "
+            "(or call addons.server_hooks.install_all() first), not with the plain `rasa` command."
+        )
+    from addons.patches.log_redaction import warn_if_debug
+
+    warn_if_debug()

@@ -4,13 +4,14 @@
     BENCH_UNDO=sqlite python -m bench.fixes run ...                     # one fix taken out
 
 The fixes were found by profiling and are in the project's code; this puts
-the old behaviour back by monkeypatching, so that `make bench` measures what
-each fix buys in the same run:
+the old behaviour back, so that `make bench` measures what each fix buys in the
+same run. A fix that is a patch to Rasa is left out through addons.server_hooks
+(`install_all(leave_out=...)`); the others are monkeypatched back:
 
-  schema  addons/patches/action_reply_validation.py builds the JSON-schema validator of
-          action-server replies once; Rasa's RemoteAction._validate_action_result
-          calls jsonschema.validate(result, schema), which re-validates the
-          constant schema against the meta-schema on every reply.
+  schema  addons/patches/action_reply_validation.py (server hook "action_reply_validation")
+          builds the JSON-schema validator of action-server replies once; Rasa's
+          RemoteAction._validate_action_result calls jsonschema.validate(result, schema),
+          which re-validates the constant schema against the meta-schema on every reply.
   pool    addons/stores/tracker_store.py keeps SQLite connections in a QueuePool
           (SQLAlchemy 1.4 gives a file SQLite database a NullPool: a new
           connection, PRAGMAs included, for every load and every save).
@@ -25,18 +26,20 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Collection, List
 
 FIXES = ("schema", "pool", "sqlite", "cn2an")
+SERVER_HOOKS = {"schema": "action_reply_validation"}  # fix -> the addons.server_hooks patch that is the fix
 
 
-def undo(names) -> None:
-    """The project's code as it was before the fixes (to measure what they bought)."""
+def hooks_left_out(names: Collection[str]) -> List[str]:
+    """The server hooks to leave out for these fixes (Rasa's own code runs instead)."""
+    return [SERVER_HOOKS[name] for name in FIXES if name in names and name in SERVER_HOOKS]
+
+
+def undo(names: Collection[str]) -> None:
+    """The project's own code (not a patch to Rasa) as it was before the fixes."""
     names = set(names)
-    if "schema" in names:
-        import addons.script_nlg as nlg
-
-        nlg.install_reply_validation = lambda: False  # Rasa's own jsonschema.validate per reply
     if "sqlite" in names:
         import addons.stores.tracker_store as store
 
@@ -63,7 +66,7 @@ def undo(names) -> None:
         quantities.warm_up = lambda: None  # cn2an imported inside the first message with a number
 
 
-def _names(var: str) -> list:
+def _names(var: str) -> List[str]:
     names = [n for n in os.environ.get(var, "").split(",") if n]
     unknown = set(names) - set(FIXES)
     if unknown:
@@ -72,11 +75,11 @@ def _names(var: str) -> list:
 
 
 def main() -> None:
-    undo(_names("BENCH_UNDO"))
-    from rasa.__main__ import main as rasa_main
+    names = _names("BENCH_UNDO")
+    undo(names)
+    from addons.rasa_cli import run
 
-    sys.argv = ["rasa", *sys.argv[1:]]
-    rasa_main()
+    run(sys.argv[1:], leave_out=hooks_left_out(names))
 
 
 if __name__ == "__main__":

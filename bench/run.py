@@ -297,6 +297,7 @@ def ours_bot(tmp: Path, model_name: str = "ours", data: Optional[Path] = None):
         endpoints=write_endpoints_ours(tmp / f"{model_name}-endpoints.yml"),
         credentials=write_credentials_rest(tmp / "credentials-rest.yml"),
         env=env, action_server=True, data=data,
+        launcher=[PY, "-m", "addons.rasa_cli"],  # `rasa` with addons.server_hooks, as `make run` serves it
     )
 
 

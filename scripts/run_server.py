@@ -10,6 +10,7 @@ Usage: python scripts/run_server.py [rasa run options, e.g. --model ... --creden
 * Request bodies are limited to SANIC_REQUEST_MAX_SIZE bytes (default 1 MiB
   here instead of Sanic's 100 MB): larger ones get 413 before any handler runs.
 * --port defaults to RASA_PORT (5005).
+* The project's patches to Rasa (addons/server_hooks.py) are installed before Rasa starts.
 
 Rasa runs in this process, so the token never appears in a process list.
 """
@@ -95,11 +96,9 @@ def main(argv: List[str]) -> int:
     os.environ["SANIC_REQUEST_MAX_SIZE"] = str(settings.request_max_size)
     print(banner(settings, args), flush=True)
     os.chdir(ROOT)  # Rasa imports custom components (addons.*) from the working directory
-    sys.argv = ["rasa", *args]
-    from rasa.__main__ import main as rasa_main
+    from addons.rasa_cli import run
 
-    rasa_main()
-    return 0
+    return run(args)  # addons.server_hooks.install_all(), then `rasa run ...`
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""Shared fixtures: the real domain and fresh SDK trackers built by a factory."""
+"""Shared fixtures: the real domain, fresh SDK trackers built by a factory, the server hooks."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import yaml
@@ -58,3 +58,17 @@ def tracker_factory(domain):
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
+
+
+@pytest.fixture
+def server_hooks_installed() -> Iterator[None]:
+    """The project's patches to Rasa installed as every entry point installs them (the NLG and the
+    tracker store refuse to be built without them); the process is left as it was found."""
+    from addons import server_hooks
+
+    before = set(server_hooks.installed())
+    server_hooks.install_all()
+    yield
+    for name in server_hooks.NAMES:
+        if name not in before:
+            server_hooks.uninstall(name)

@@ -10,9 +10,11 @@ from addons.patches import action_reply_validation
 
 @pytest.fixture
 def patched():
+    was = action_reply_validation.installed()
     action_reply_validation.install()
     yield RemoteAction("action_x", None)
-    action_reply_validation.uninstall()
+    if not was:
+        action_reply_validation.uninstall()
 
 
 def test_valid_reply_passes(patched):
@@ -27,8 +29,15 @@ def test_invalid_reply_raises_like_rasa(patched, reply):
 
 
 def test_install_is_idempotent_and_reversible():
-    original = RemoteAction._validate_action_result
-    assert action_reply_validation.install() is True
-    assert action_reply_validation.install() is False
+    was = action_reply_validation.installed()
     action_reply_validation.uninstall()
-    assert RemoteAction._validate_action_result is original
+    original = RemoteAction._validate_action_result
+    try:
+        assert not action_reply_validation.installed()
+        assert action_reply_validation.install() is True and action_reply_validation.installed()
+        assert action_reply_validation.install() is False
+        action_reply_validation.uninstall()
+        assert RemoteAction._validate_action_result is original and not action_reply_validation.installed()
+    finally:
+        if was:
+            action_reply_validation.install()

@@ -6,7 +6,8 @@ import io
 import json
 import logging
 
-from addons.patches.log_redaction import RedactingFilter, redact_log_text
+from addons.patches import log_redaction
+from addons.patches.log_redaction import redact_log_text
 
 ID_NUMBER, PHONE, CARD = "110101199003077571", "13812345678", "6222021234567890128"
 TEXT = f"我的身份证号是{ID_NUMBER}，手机{PHONE}，卡号{CARD}"
@@ -33,15 +34,18 @@ def test_lone_surrogates_stay_escaped_and_plain_text_is_untouched():
     assert redact_log_text("nothing to see 95555 12378") == "nothing to see 95555 12378"
 
 
-def test_the_filter_uses_it():
+def test_log_records_use_it():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactingFilter())
     log = logging.getLogger("test_log_redaction_escapes")
     log.addHandler(handler)
     log.propagate = False
+    was = log_redaction.installed()
+    log_redaction.install()
     try:
         log.warning("%s", json.dumps({"parse_data_text": TEXT}))
     finally:
         log.removeHandler(handler)
+        if not was:
+            log_redaction.uninstall()
     assert PHONE not in stream.getvalue() and "[手机号]" in stream.getvalue()

@@ -17,6 +17,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from addons.stores.retention import main, purge_older_than
 from addons.stores.tracker_store import RedactingTrackerStore
 
+# The store is built as Rasa builds it in a server: in a process with the patches to Rasa.
+pytestmark = pytest.mark.usefixtures("server_hooks_installed")
+
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400.0
 

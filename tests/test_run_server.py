@@ -1,7 +1,16 @@
-"""scripts/run_server.py: the HTTP API only with a token or JWT secret from the environment."""
+"""scripts/run_server.py: the HTTP API only with a token or JWT secret from the environment, and
+the project's patches to Rasa installed before Rasa starts."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -76,3 +85,40 @@ def test_settings_read_the_api_and_size_variables(monkeypatch):
     monkeypatch.setenv("SANIC_REQUEST_MAX_SIZE", "2048")
     s = load_settings()
     assert (s.api_enabled, s.rasa_auth_token, s.request_max_size) == (True, "tok", 2048)
+
+
+def test_the_server_starts_with_every_patch_to_rasa(tmp_path):
+    """`make run` and the Docker image: a plain `rasa run` with these files refuses to start
+    (tests/test_launcher.py); without a model, Rasa still builds the NLG and store of endpoints.yml."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "no-model").mkdir()
+    (tmp_path / "credentials.yml").write_text("rest:\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RASA_JWT_SECRET", "RASA_PORT")}
+    env.update(RASA_TELEMETRY_ENABLED="false", TRACKER_DB_URL=f"sqlite:///{tmp_path / 'rasa.db'}",
+               RASA_AUTH_TOKEN=secrets.token_hex(8))  # the API on: Rasa starts without a model
+    log = tmp_path / "server.log"
+    with open(log, "wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "run_server.py"), "--model", str(tmp_path / "no-model"),
+             "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(tmp_path / "credentials.yml"),
+             "-i", "127.0.0.1", "--port", str(port)],
+            cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, f"the server exited:\n{log.read_text(encoding='utf-8')[-3000:]}"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as reply:
+                    assert reply.status == 200  # listening: the agent's NLG and store were built
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not start within 180 s"
+                time.sleep(0.3)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    assert "HooksNotInstalled" not in log.read_text(encoding="utf-8")

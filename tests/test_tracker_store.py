@@ -28,6 +28,9 @@ from rasa.utils.endpoints import read_endpoint_config
 from addons.settings import DEFAULT_SQLITE_PATH, load_settings
 from addons.stores.tracker_store import DELETE_ACTION_NAME, RedactingTrackerStore
 
+# The store is built as Rasa builds it in a server: in a process with the patches to Rasa.
+pytestmark = pytest.mark.usefixtures("server_hooks_installed")
+
 ROOT = Path(__file__).resolve().parent.parent
 ID_18 = "11010519491231002X"
 PHONE = "13800138000"
@@ -283,11 +286,10 @@ def test_action_name_matches_the_sdk_action(tracker_factory):
 
 
 def test_importing_the_store_does_no_work(tmp_path):
-    """Log filter and database only appear when Rasa constructs the store."""
+    """No patch to Rasa or logging and no database appears on import (the hooks come from entry points)."""
     script = (
         "import logging, sys; logging.basicConfig(); import addons.stores.tracker_store, addons.stores.lock_store; "
-        "from addons.patches.log_redaction import RedactingFilter; "
-        "sys.exit(any(isinstance(f, RedactingFilter) for h in logging.getLogger().handlers for f in h.filters))"
+        "from addons import server_hooks; sys.exit(bool(server_hooks.installed()))"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env={"TRACKER_DB_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"})

@@ -302,7 +302,10 @@ def main(argv: Sequence[str]) -> int:
             return 1
     print(LOADING, flush=True)
     try:
-        configure_output(args.verbose)
+        configure_output(args.verbose)  # first: importing Rasa's modules warns
+        from addons import server_hooks
+
+        server_hooks.install_all()  # the project's patches to Rasa, before the agent loads
         return asyncio.run(run(args.model, args.endpoints))
     except KeyboardInterrupt:  # Ctrl-C while loading or while the assistant was answering
         print(GOODBYE)

@@ -17,8 +17,10 @@ form's own events are dropped instead, so the form stays where it was (same
 active loop and requested slot) and the slots extracted from the failed message
 get their earlier values back: no unvalidated value is kept.
 
-Installed once at server start by `addons.script_nlg.ScriptAwareNLG.__init__`
-(Rasa builds the NLG when it loads the agent); never at import time.
+Target: Rasa 3.6.21 `rasa.core.actions.action.RemoteAction.run(self, output_channel, nlg,
+tracker, domain)` and `rasa.core.actions.forms.FormAction.run` (inherited from `LoopAction`
+in Rasa; set on FormAction itself while installed). Installed at start-up by
+`addons.server_hooks.install_all()`, never at import time.
 """
 from __future__ import annotations
 

@@ -10,17 +10,27 @@ the message keeps its text in the conversation and is parsed as the button's pay
 - A bare yes with exactly one *offer* among those buttons (a topic or a flow to
   start; not "查看法律依据", yes/no or form answers): that offer. With several offers
   the yes stays a yes, and the affirm action asks which one.
+
+Target: Rasa 3.6.21 `rasa.core.processor.MessageProcessor.parse_message(self, message,
+tracker=None, only_output_properties=True)`, wrapped by `install()`; the parse data of a
+chosen button carries `OFFER_CHOICE` (its payload).
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from rasa.shared.core.events import BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from chinese_text.offers import offers
+
+OFFER_CHOICE = "offer_choice"  # parse-data key: the button a typed "1" or "好" chose
+
+_original_parse_message: Optional[Callable] = None
+
 _NUMBER = re.compile(r"^(?:选|选择|第)?\s*([1-9])\s*(?:个|项|号)?$")
 _CN_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _CN_NUMBER = re.compile(r"^(?:选|选择)?第?([一二两三四五])(?:个|项)$")
@@ -87,3 +97,56 @@ def chosen_payload(text: str, buttons: Sequence[Dict[str, Any]]) -> Optional[str
         if len(candidates) == 1:
             return str(candidates[0].get("payload") or "") or None
     return None
+
+
+def _wrap_parse_message(original: Callable) -> Callable:
+    from rasa.core.channels.channel import UserMessage
+
+    @functools.wraps(original)
+    async def parse_message(
+        self: Any, message: UserMessage, tracker: Optional[DialogueStateTracker] = None,
+        only_output_properties: bool = True,
+    ) -> Dict[str, Any]:
+        payload: Optional[str] = None
+        if tracker is not None and message.text:
+            payload = chosen_payload(message.text, last_buttons(tracker))
+        if payload is None:
+            return await original(self, message, tracker, only_output_properties)
+        chosen = UserMessage(
+            payload, message.output_channel, message.sender_id, input_channel=message.input_channel,
+            message_id=message.message_id, metadata=message.metadata,
+        )
+        parse_data = await original(self, chosen, tracker, only_output_properties)
+        parse_data[OFFER_CHOICE] = payload
+        return parse_data
+
+    parse_message.__offer_choice__ = True  # type: ignore[attr-defined]
+    return parse_message
+
+
+def installed() -> bool:
+    from rasa.core.processor import MessageProcessor
+
+    return getattr(MessageProcessor.__dict__.get("parse_message"), "__offer_choice__", False)
+
+
+def install() -> bool:
+    """Wrap MessageProcessor.parse_message; True if this call installed it. Idempotent."""
+    global _original_parse_message
+    from rasa.core.processor import MessageProcessor
+
+    if installed():
+        return False
+    _original_parse_message = MessageProcessor.__dict__["parse_message"]
+    MessageProcessor.parse_message = _wrap_parse_message(_original_parse_message)  # type: ignore[method-assign]
+    return True
+
+
+def uninstall() -> None:
+    """Put Rasa's own method back (tests, benchmarks)."""
+    global _original_parse_message
+    from rasa.core.processor import MessageProcessor
+
+    if installed() and _original_parse_message is not None:
+        MessageProcessor.parse_message = _original_parse_message  # type: ignore[method-assign]
+        _original_parse_message = None

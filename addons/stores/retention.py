@@ -50,8 +50,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.days <= 0:
         parser.error("--days must be positive")
 
+    from addons import server_hooks
     from addons.stores.tracker_store import RedactingTrackerStore
 
+    server_hooks.install_all()  # an entry point like any other: the store requires the hooks
     deleted = purge_older_than(RedactingTrackerStore(), args.days)
     print(f"Deleted {deleted} conversation(s) with no activity in the last {args.days:g} days.")
     return 0

@@ -19,7 +19,7 @@ from rasa.shared.core.events import ActionExecuted, Event, Restarted, UserUttere
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from addons.patches.log_redaction import install_log_redaction
+from addons import server_hooks
 from addons.stores.redaction import redact_value
 from addons.settings import PROJECT_ROOT, load_settings
 from addons.stores.tracker_segments import segment_break
@@ -92,13 +92,13 @@ class RedactingTrackerStore(SQLTrackerStore):
         event_broker: Optional[EventBroker] = None,
         **kwargs: Any,
     ) -> None:
+        server_hooks.require_installed(type(self).__name__)  # e.g. log redaction: never serve without it
         settings = load_settings()
         url = settings.tracker_db_url or host or settings.tracker_url
         if "://" in url:
             url = _prepare_sqlite(url)
         self._max_text = settings.max_message_chars
         self._segment_turns = settings.segment_turns
-        install_log_redaction()
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._pool_sqlite_connections()

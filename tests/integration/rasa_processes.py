@@ -1,7 +1,8 @@
 """Real `rasa run` and action-server processes on free loopback ports, for the integration tests.
 
 Rasa servers are started the way `make run` starts them (scripts/run_server.py,
-so the HTTP API is on only with RASA_AUTH_TOKEN), with a temporary endpoints file
+so the HTTP API is on only with RASA_AUTH_TOKEN and addons.server_hooks are installed
+before Rasa starts: a plain `rasa run` would refuse to start), with a temporary endpoints file
 whose action_endpoint points at the test's action server (endpoints.yml's URL is
 fixed to localhost:5055) and a temporary credentials file with the project's
 REST and socket.io channels. Each process writes stdout+stderr to its own log

@@ -28,6 +28,9 @@ from addons.stores.tracker_store import RedactingTrackerStore
 
 from .services import free_port
 
+# The agent is loaded here as a server loads it: in a process with the patches to Rasa installed.
+pytestmark = pytest.mark.usefixtures("server_hooks_installed")
+
 ROOT = Path(__file__).resolve().parents[2]
 PII_MESSAGE = "手机 13800138000 身份证 11010519491231002X 卡号 6222021234567890128 暗号ZEBRAMARKER"
 RAW = ("13800138000", "11010519491231002X", "6222021234567890128")

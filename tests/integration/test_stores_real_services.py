@@ -25,6 +25,9 @@ from addons.stores.lock_store import AtomicRedisLockStore, EnvLockStore
 from addons.stores.retention import purge_older_than
 from addons.stores.tracker_store import DELETE_ACTION_NAME, RedactingTrackerStore
 
+# The store is built as Rasa builds it in a server: in a process with the patches to Rasa.
+pytestmark = pytest.mark.usefixtures("server_hooks_installed")
+
 ROOT = Path(__file__).resolve().parents[2]
 ID_18, PHONE, CARD, EMAIL = "11010519491231002X", "13800138000", "6222021234567890128", "zhang@example.com"
 DOMAIN = Domain.from_yaml(
