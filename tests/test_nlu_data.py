@@ -5,7 +5,10 @@ These tests do not train a model; they guard the data contract:
   * every intent of /work/shared/intents.md (hard-coded below) has enough
     training examples, a share of them in Traditional characters;
   * the held-out test set (tests/test_nlu.yml) never overlaps the training data;
-  * entity values are normalised (integers for money/durations, canonical
+  * what `rasa train` reads raises no warning (Rasa warns when it skips an example or
+    ignores data: so the training data has no entity annotations, the patterns in
+    data/patterns are the entity model);
+  * the test set's entity values are normalised (integers for money/durations, canonical
     names for bank/relation/behavior);
   * bench/data/jieba_user_dict/user_dict.txt (pipeline (c) of `make bench`; config.yml
     does not use it) is a loadable jieba user dictionary that keeps the domain
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -24,6 +28,10 @@ import pytest
 import yaml
 
 from actions.advice.facts import BEHAVIORS, RELATIONS
+from rasa.engine.recipes.recipe import Recipe
+from rasa.graph_components.validators.default_recipe_validator import DefaultV1RecipeValidator
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.utils.io import read_yaml_file
 
@@ -31,6 +39,7 @@ from tests.contract import ADVISORY_INTENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 NLU_DIR = ROOT / "data" / "nlu"
+STORIES_DIR = ROOT / "tests" / "stories"
 TEST_SET = ROOT / "tests" / "test_nlu.yml"
 USER_DICT = ROOT / "bench" / "data" / "jieba_user_dict" / "user_dict.txt"
 
@@ -231,11 +240,18 @@ def _entities(data):
             yield message.get("text"), entity
 
 
-@pytest.mark.parametrize("which", ["train", "test_set"])
-def test_entity_values_are_normalised(request, which):
-    data = request.getfixturevalue(which)
+def test_training_data_has_no_entity_annotations(train):
+    """ChineseEntityExtractor is built from data/patterns and trains on nothing: Rasa warns that
+    annotations would go unused, and an annotated value other than the text would be a synonym
+    that no EntitySynonymMapper applies. What a mention means (招行 -> 招商银行) is a pattern."""
+    annotated = [m.get("text") for m in train.entity_examples]
+    assert not annotated, annotated[:20]
+    assert not train.entity_synonyms
+
+
+def test_entity_values_are_normalised(test_set):
     problems = []
-    for text, entity in _entities(data):
+    for text, entity in _entities(test_set):
         name, value = entity["entity"], str(entity.get("value"))
         if name not in ENTITIES:
             problems.append((text, name, "unknown entity"))
@@ -248,9 +264,36 @@ def test_entity_values_are_normalised(request, which):
     assert not problems, problems[:20]
 
 
-def test_every_entity_type_is_annotated(train):
-    seen = {entity["entity"] for _, entity in _entities(train)}
+def test_every_entity_type_is_annotated(test_set):
+    seen = {entity["entity"] for _, entity in _entities(test_set)}
     assert seen == ENTITIES, ENTITIES - seen
+
+
+# --- no warnings from Rasa's readers ------------------------------------------------------
+# Raised for every domain that has slots, whatever they are (rasa.shared.core.slot_mappings).
+SLOT_NOTICE = "Slot auto-fill has been removed in 3.0"
+
+
+def test_what_rasa_train_reads_raises_no_warning():
+    """A warning there means a skipped example ("doesn't start with a '-'") or ignored data. `rasa data
+    validate` does not run the recipe validator of `rasa train`; this reads the data the way training does."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        importer = TrainingDataImporter.load_from_config(
+            str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")]
+        )
+        config = importer.get_config()
+        schema = Recipe.recipe_for_name(config.get("recipe")).graph_config_for_recipe(config, {}).train_schema
+        DefaultV1RecipeValidator(schema).validate(importer)  # loads the NLU data, the rules and the domain
+        load_data(str(TEST_SET))
+        for stories in sorted(STORIES_DIR.glob("*.yml")):
+            YAMLStoryReader(importer.get_domain(), source_name=str(stories)).read_from_file(stories)
+    problems = [
+        f"{w.category.__name__}: {w.message}"
+        for w in caught
+        if issubclass(w.category, (UserWarning, FutureWarning)) and not str(w.message).startswith(SLOT_NOTICE)
+    ]
+    assert not problems, problems
 
 
 # --- jieba user dictionary -----------------------------------------------------------
