@@ -47,3 +47,30 @@ def test_make_knows_every_readme_target():
     for target in set(re.findall(r"`make ([a-z][\w-]*)", README)):
         result = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, (target, result.stderr)
+
+
+def _architecture_section() -> str:
+    match = re.search(r"^## Architecture\n(.*?)^## ", README, flags=re.M | re.S)
+    assert match, "README has no Architecture section"
+    return match.group(1)
+
+
+def _tracked_folders(depth: int) -> set:
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return {"/".join(f.split("/")[:depth]) + "/" for f in files.split("\0") if f.count("/") >= depth}
+
+
+def test_architecture_names_every_top_level_folder_and_its_process():
+    section = _architecture_section()
+    rows = re.findall(r"^\| (`[^|]+`) \| ([^|]+) \|", section, flags=re.M)
+    named = {path for cell, _ in rows for path in re.findall(r"`([\w.-]+/)`", cell)}
+    folders = {f for f in _tracked_folders(1) if not f.startswith(".")}
+    assert folders <= named, folders - named
+    assert all(process.strip() for _, process in rows)
+
+
+def test_architecture_names_every_package_of_both_servers():
+    section = _architecture_section()
+    packages = {f for f in _tracked_folders(2) if f.split("/")[0] in {"addons", "actions"} and "__pycache__" not in f}
+    assert packages, "no sub-packages found"
+    assert all(f"`{p}" in section for p in packages), [p for p in packages if f"`{p}" not in section]
