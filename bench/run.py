@@ -25,7 +25,7 @@ the accuracy jobs have finished):
            (bench/fixes.py), Rasa's floor, and 2 workers + Redis; same loads
   scale    1x / 2x / 4x the NLU training data: training time, model size,
            start-up, memory, single-conversation latency (bench/scale.py)
-  report   docs/benchmarks.md and docs/img/bench_*.png (bench/report.py)
+  report   docs/benchmarks.md and docs/img/bench_*.png (bench/report.py, prose in bench/report_template.md.j2)
 
 Raw results: bench/out/ (gitignored). Nothing is cached between runs: every
 model is trained from scratch with Rasa's cache off, in a temporary folder.

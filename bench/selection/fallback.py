@@ -1,24 +1,26 @@
-"""Simulate FallbackClassifier thresholds on held-out parses (from select_bench.py latency).
+"""Simulate FallbackClassifier thresholds on recorded parses (bench.selection.measure latency / cvparses).
 
-For each (threshold, ambiguity_threshold) pair: how many held-out messages would
+For each (threshold, ambiguity_threshold) pair: how many messages would
 become nlu_fallback, strict accuracy (a fallback counts as an error), accuracy of
 the messages that do not fall back, how many wrong predictions the fallback
 catches, and how the out_of_scope messages end (predicted out_of_scope, fallback,
 or another intent). Same rule as rasa.nlu.classifiers.fallback_classifier:
 fallback if top1 < threshold or top1 - top2 < ambiguity_threshold.
 
-Usage: .venv/bin/python scripts/select_fallback.py /tmp/select_nlu/NAME/parses.jsonl
+Usage: .venv/bin/python -m bench.selection.fallback OUT/NAME/parses.jsonl
 """
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+from pathlib import Path
+from typing import Any, Dict, List
 
 THRESHOLDS = [0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5]
 AMBIGUITY = [0.0, 0.02, 0.05, 0.1]
 
 
-def simulate(records, threshold, ambiguity):
+def simulate(records: List[Dict[str, Any]], threshold: float, ambiguity: float) -> Dict[str, Any]:
     n = len(records)
     fallback = correct_strict = caught = wrong_kept = 0
     oos = {"out_of_scope": 0, "nlu_fallback": 0, "other": 0}
@@ -48,14 +50,20 @@ def simulate(records, threshold, ambiguity):
 
 
 def main() -> None:
-    records = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
-    print(f"{len(records)} held-out messages, {sum(r['gold'] == 'out_of_scope' for r in records)} out_of_scope")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("parses", type=Path, help="parses.jsonl or cv_parses.jsonl")
+    args = ap.parse_args()
+    with open(args.parses, encoding="utf-8") as f:
+        records = [json.loads(line) for line in f]
+    print(f"{len(records)} messages, {sum(r['gold'] == 'out_of_scope' for r in records)} out_of_scope")
     print("thr   amb   fallbacks strict_acc acc_kept caught kept_err  oos(oos/fb/other)")
     for t in THRESHOLDS:
         for a in AMBIGUITY:
             s = simulate(records, t, a)
             o = s["oos"]
-            print(f"{t:<5} {a:<5} {s['fallbacks']:>9} {s['strict_acc']:>10.4f} {s['acc_of_kept']:>8.4f} {s['errors_caught']:>6} {s['errors_kept']:>8}  {o['out_of_scope']}/{o['nlu_fallback']}/{o['other']}")
+            print(f"{t:<5} {a:<5} {s['fallbacks']:>9} {s['strict_acc']:>10.4f} {s['acc_of_kept']:>8.4f} "
+                  f"{s['errors_caught']:>6} {s['errors_kept']:>8}  "
+                  f"{o['out_of_scope']}/{o['nlu_fallback']}/{o['other']}")
     wrong = [r for r in records if r["top"][0][0] != r["gold"]]
     print(f"\n{len(wrong)} misclassified (before fallback):")
     for r in sorted(wrong, key=lambda r: r["gold"]):

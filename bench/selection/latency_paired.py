@@ -4,50 +4,42 @@ The machine is shared, so separate runs see different load. Here every held-out
 message is parsed by each model in turn (rotating order), so all models see the
 same conditions; wall-clock and process CPU time are recorded per parse.
 
-Usage: .venv/bin/python scripts/select_latency_paired.py [--passes 3] NAME=MODEL.tar.gz ...
+Usage: .venv/bin/python -m bench.selection.latency_paired [--passes 3] [--root SNAPSHOT] NAME=MODEL.tar.gz ...
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import logging
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Dict, List
 
-ROOT = Path(os.environ.get("SELECT_ROOT", Path(__file__).resolve().parent.parent)).resolve()
-sys.path.insert(0, str(ROOT))
-
-
-def pct(values, q):
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+from bench.common import percentile
+from bench.selection.measure import REPO, heldout_messages, quiet_logs
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--passes", type=int, default=3)
-    ap.add_argument("models", nargs="+")
+    ap.add_argument("--root", type=Path, default=REPO, help="folder with tests/test_nlu.yml and addons/")
+    ap.add_argument("models", nargs="+", help="NAME=MODEL.tar.gz")
     args = ap.parse_args()
+    sys.path.insert(0, str(args.root.resolve()))  # addons.* components
 
     from rasa.core.agent import Agent
-    from rasa.shared.nlu.training_data.loading import load_data
-    from rasa.utils.log_utils import configure_structlog
 
-    logging.getLogger().setLevel(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    texts = [m.get("text") for m in load_data(str(ROOT / "tests/test_nlu.yml")).intent_examples]
+    quiet_logs()
+    texts = [text for text, _ in heldout_messages(args.root)]
     names = [m.split("=", 1)[0] for m in args.models]
     agents = {m.split("=", 1)[0]: Agent.load(m.split("=", 1)[1]) for m in args.models}
-    wall = {n: [] for n in names}
-    cpu = {n: [] for n in names}
+    wall: Dict[str, List[float]] = {n: [] for n in names}
+    cpu: Dict[str, List[float]] = {n: [] for n in names}
 
-    async def run():
+    async def run() -> None:
         for text in texts[:10]:
             for n in names:
                 await agents[n].parse_message(text)
@@ -66,10 +58,11 @@ def main() -> None:
     print("| model | parses | wall p50 ms | wall p95 ms | CPU p50 ms | CPU p95 ms |")
     print("|---|---|---|---|---|---|")
     for n in names:
-        out[n] = {"parses": len(wall[n]), "p50_ms": statistics.median(wall[n]), "p95_ms": pct(wall[n], 0.95),
-                  "cpu_p50_ms": statistics.median(cpu[n]), "cpu_p95_ms": pct(cpu[n], 0.95)}
+        out[n] = {"parses": len(wall[n]), "p50_ms": statistics.median(wall[n]), "p95_ms": percentile(wall[n], 95),
+                  "cpu_p50_ms": statistics.median(cpu[n]), "cpu_p95_ms": percentile(cpu[n], 95)}
         o = out[n]
-        print(f"| {n} | {o['parses']} | {o['p50_ms']:.1f} | {o['p95_ms']:.1f} | {o['cpu_p50_ms']:.1f} | {o['cpu_p95_ms']:.1f} |")
+        print(f"| {n} | {o['parses']} | {o['p50_ms']:.1f} | {o['p95_ms']:.1f} | {o['cpu_p50_ms']:.1f} "
+              f"| {o['cpu_p95_ms']:.1f} |")
     print(json.dumps(out))
 
 

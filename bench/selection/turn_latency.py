@@ -3,47 +3,47 @@
 For every held-out message (new conversation each time, in-memory tracker store):
   processor.log_message(UserMessage)          # normalise, tokenize, featurize, classify,
                                               # extract entities, store UserUttered
-  processor.predict_next_for_sender_id(id)    # Memoization + RulePolicy prediction
+  processor.predict_next_for_sender_id(id)    # RulePolicy prediction
 timed together. Custom actions run on the action server and do not depend on
-the NLU pipeline, so they are not part of this number.
+the NLU pipeline, so they are not part of this number (`make bench` measures
+whole turns over REST with the action server).
 
-Usage: .venv/bin/python scripts/select_turn_latency.py MODEL.tar.gz [--passes 3]
+Usage: .venv/bin/python -m bench.selection.turn_latency MODEL.tar.gz [--passes 3] [--root SNAPSHOT]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import logging
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Dict, List, Optional, Tuple
 
-ROOT = Path(os.environ.get("SELECT_ROOT", Path(__file__).resolve().parent.parent)).resolve()
-sys.path.insert(0, str(ROOT))
+from bench.selection.measure import REPO, heldout_messages, quiet_logs
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
     ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--root", type=Path, default=REPO, help="folder with tests/test_nlu.yml and addons/")
     args = ap.parse_args()
+    sys.path.insert(0, str(args.root.resolve()))  # addons.* components
 
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import UserMessage
-    from rasa.shared.nlu.training_data.loading import load_data
-    from rasa.utils.log_utils import configure_structlog
 
-    logging.getLogger().setLevel(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    texts = [m.get("text") for m in load_data(str(ROOT / "tests/test_nlu.yml")).intent_examples]
+    quiet_logs()
+    texts = [text for text, _ in heldout_messages(args.root)]
 
-    async def run():
+    async def run() -> Tuple[List[float], Dict[Optional[str], int]]:
         agent = Agent.load(args.model)
         p = agent.processor
-        times, actions = [], {}
+        times: List[float] = []
+        actions: Dict[Optional[str], int] = {}
         for i, text in enumerate(texts[:10]):  # warm-up
             await p.log_message(UserMessage(text, sender_id=f"warm{i}"))
             await p.predict_next_for_sender_id(f"warm{i}")

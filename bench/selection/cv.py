@@ -4,22 +4,22 @@
 no random_state, so every run draws different folds. Seeding NumPy's global
 generator before the CLI starts makes the folds identical for every config,
 which turns the comparison into a paired one. Otherwise this is exactly
-`rasa <args>`.
+`rasa <args>`. Run it from the project root (or a snapshot of it): the config's
+custom components (addons.*) are imported from the working directory.
 
-Usage: .venv/bin/python scripts/select_cv.py [--seed 42] -- test nlu --nlu data/nlu \
-           --cross-validation --folds 5 --config /tmp/cfg.yml --out /tmp/out
+Usage: .venv/bin/python -m bench.selection.cv [--seed 42] -- test nlu --nlu data/nlu \
+           --cross-validation --folds 5 --config CFG.yml --out OUT
 """
 from __future__ import annotations
 
 import os
 import sys
 
-import numpy as np
-
-sys.path.insert(0, os.getcwd())  # addons.* components (run from the project root)
-
 
 def main() -> None:
+    import numpy as np
+
+    sys.path.insert(0, os.getcwd())  # addons.* components
     argv = sys.argv[1:]
     seed = 42
     if argv[:1] == ["--seed"]:
