@@ -8,19 +8,22 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 PY := $(BIN)/python
 # First interpreter that really is Python 3.10 (a pyenv shim may exist but fail).
-PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 \
+	/usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install install-dev train chat run actions test test-unit validate test-nlu test-stories test-integration bench purge clean
+.PHONY: help install install-dev train chat run actions lint test test-unit validate test-nlu test-stories \
+	test-integration bench purge clean
 
 help:
 	@echo "make chat   - install, train if needed, chat in the terminal (numbered options, type freely)"
 	@echo "make run    - all channels (REST, web widget, WeChat) on port 5005"
 	@echo "make test   - the whole test suite (what CI runs)"
 	@echo "make bench  - accuracy and speed benchmarks -> docs/benchmarks.md"
+	@echo "make lint   - ruff check, ruff format --check and mypy (part of make test)"
 	@echo "other: install install-dev train actions validate test-unit test-nlu test-stories test-integration purge clean"
 
 $(BIN)/activate:
@@ -49,14 +52,22 @@ actions: install
 
 chat: train
 	@mkdir -p var
-	$(PY) scripts/with_action_server.py --quiet-actions -- $(PY) -m addons.channels.terminal_chat --model models/debt-rights.tar.gz --endpoints endpoints.yml
+	$(PY) scripts/with_action_server.py --quiet-actions -- \
+		$(PY) -m addons.channels.terminal_chat --model models/debt-rights.tar.gz --endpoints endpoints.yml
 
 run: train
 	@mkdir -p var
-	$(PY) scripts/with_action_server.py -- $(PY) scripts/run_server.py --model models/debt-rights.tar.gz --endpoints endpoints.yml --credentials credentials.yml --cors "*"
+	$(PY) scripts/with_action_server.py -- $(PY) scripts/run_server.py --model models/debt-rights.tar.gz \
+		--endpoints endpoints.yml --credentials credentials.yml --cors "*"
 
 validate: install
 	$(RASA) data validate --fail-on-warnings
+
+# Settings in pyproject.toml. `$(BIN)/ruff check --fix . && $(BIN)/ruff format .` repairs most findings.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-unit: install-dev
 	$(PY) -m pytest -q tests --ignore=tests/integration --ignore=tests/e2e
@@ -72,9 +83,10 @@ test-nlu: train
 		--min-accuracy 0.90 --min-emergency-recall 1.0
 
 test-stories: train
-	$(PY) -m addons.rasa_cli test core --stories tests/stories --model models/debt-rights.tar.gz --endpoints endpoints.yml --out results/core --fail-on-prediction-errors
+	$(PY) -m addons.rasa_cli test core --stories tests/stories --model models/debt-rights.tar.gz \
+		--endpoints endpoints.yml --out results/core --fail-on-prediction-errors
 
-test: validate test-unit test-nlu test-stories test-integration
+test: lint validate test-unit test-nlu test-stories test-integration
 	@echo "All test stages passed."
 
 bench: install-dev train
