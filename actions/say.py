@@ -1,7 +1,7 @@
 """Send texts from the knowledge base in the user's script (Traditional if they write it)."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,7 +18,7 @@ def send(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     text: str,
-    buttons: Optional[Sequence[Dict[str, str]]] = None,
+    buttons: Optional[Sequence[Mapping[str, str]]] = None,
 ) -> None:
     """Send text (split to phone size; buttons go with the last piece)."""
     traditional = wants_traditional(tracker)
@@ -39,7 +39,13 @@ def send_document(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str,
     dispatcher.utter_message(text=message.text, json_message={"structured": message.structured})
 
 
-def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, buttons=None, **values: str) -> None:
+def say(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    key: str,
+    buttons: Optional[Sequence[Mapping[str, Any]]] = None,
+    **values: str,
+) -> None:
     """Send messages[key] from dialogue.yml with its {fields} filled in."""
     send(dispatcher, tracker, load_dialogue().messages[key].format(**values), buttons)
 

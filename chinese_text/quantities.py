@@ -285,7 +285,7 @@ def parse_duration(text: Any) -> Optional[int]:
 # --------------------------------------------------------------------------- #
 # Classification of a money number by the words around it.
 
-_KEYWORDS: Dict[Optional[str], Sequence[str]] = {
+_KEYWORDS: Dict[Optional[str], Tuple[str, ...]] = {
     AMOUNT: (
         "欠款", "欠了", "欠着", "欠", "透支", "本金", "额度", "还款", "还了", "还剩", "还有", "还",
         "总共", "一共", "共计", "合计", "总额", "借了", "借款", "借", "贷款", "贷了", "负债", "债务",
@@ -747,7 +747,12 @@ def summarise_debts(
 _PLURAL_RE = re.compile(r"[两三四五六七八九十几多好][个家张笔]")
 
 
-def _summarise(text, amounts, lenders, generic) -> Dict[str, Any]:
+def _summarise(
+    text: str,
+    amounts: List[Dict[str, Any]],
+    lenders: List[Tuple[int, int, str]],
+    generic: List[Tuple[int, int, str]],
+) -> Dict[str, Any]:
     markers = [(m.start(), m.end(), f"#{m.start()}") for m in _NEW_DEBT_RE.finditer(text)]
     # Named lenders first, then "另一张", then 信用卡/网贷: the most specific wins.
     tiers = [lenders, markers, generic]
@@ -788,10 +793,12 @@ def _summarise(text, amounts, lenders, generic) -> Dict[str, Any]:
     values = {k: _group_value(g) for k, g in groups.items()}
     # An amount of no lender that is the sum of the others is their total
     # ("欠了五万，招行三万浦发两万").
-    if None in values and values[None] is not None and len(values) >= 3:
+    unnamed = values.get(None)
+    if unnamed is not None and len(values) >= 3:
         rest = [v for k, v in values.items() if k is not None and v is not None]
-        if values[None] == sum(rest):
-            totals.append(values.pop(None))
+        if unnamed == sum(rest):
+            del values[None]
+            totals.append(unnamed)
     parts = [v for v in values.values() if v is not None]
     if len(parts) + len(totals) < 2:
         return {}

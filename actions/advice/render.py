@@ -66,8 +66,15 @@ def _grouped_citations(kb: KnowledgeBase, provisions: Sequence[Provision]) -> st
     parts: List[str] = []
     previous: Optional[Provision] = None
     for provision in provisions:
-        same = previous is not None and previous.short_name == provision.short_name and previous.article and provision.article
-        parts.append(provision.article + _soft_note(kb, provision) if same else _citation(kb, provision))
+        if (
+            previous is not None
+            and previous.short_name == provision.short_name
+            and previous.article
+            and provision.article
+        ):
+            parts.append(provision.article + _soft_note(kb, provision))
+        else:
+            parts.append(_citation(kb, provision))
         previous = provision
     return "、".join(parts)
 

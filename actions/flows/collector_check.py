@@ -174,7 +174,7 @@ def red_flag_ids(answers: CollectorAnswers) -> Tuple[str, ...]:
 
 def level_for(flag_ids: Tuple[str, ...]) -> str:
     """The most serious level any flag raises; legit_looking when none does."""
-    levels = [FLAG_LEVEL[f] for f in flag_ids if FLAG_LEVEL[f]]
+    levels = [level for level in (FLAG_LEVEL[f] for f in flag_ids) if level]
     return max(levels, key=LEVELS.index) if levels else "legit_looking"
 
 

@@ -11,6 +11,7 @@ import functools
 import re
 import string
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 import yaml
@@ -482,7 +483,7 @@ def format_amount(amount: int, formats: Formats) -> str:
     return formats.amount.format(n=f"{amount:,}")
 
 
-def format_date(day, formats: Formats) -> str:
+def format_date(day: date, formats: Formats) -> str:
     return formats.date.format(year=day.year, month=day.month, day=day.day)
 
 

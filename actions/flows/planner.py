@@ -253,7 +253,7 @@ def plan_installment(
         feasible, affordable, periods, payment, reason = False, 0, 0, 0, "income_unknown"
         disposable = 0
     else:
-        if expense is None:
+        if expense_used is None:  # = expense
             expense_used = assumed_expense(income)
             note_ids.append("expense_assumed")
         disposable = income - expense_used
