@@ -211,7 +211,7 @@ def profile_windows(running, cycle_list: List[List[str]], turns: int, out: Path,
     for i, cycle in enumerate(cycle_list):
         spy: Dict[str, Optional[Spy]] = {"cur": None}
 
-        def between(t: int, i=i) -> None:
+        def between(t: int, i: int = i, spy: Dict[str, Optional[Spy]] = spy) -> None:
             for w, (lo, hi) in windows.items():
                 if t == lo:
                     spy["cur"] = Spy(exe, pids, out, f"{label}-{w}-{i}")

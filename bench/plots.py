@@ -29,7 +29,7 @@ def variants(nlu: Dict[str, Any], labels: Dict[str, str], path: Path) -> Path:
     for i, n in enumerate(names):
         vals = [((nlu[n].get(part) or {}).get(key) or 0.0) for part, key, _ in metrics]
         xs = [m + i * width - 0.4 + width / 2 for m in range(len(metrics))]
-        bars = ax.bar(xs, vals, width, label=labels[n])
+        ax.bar(xs, vals, width, label=labels[n])
         for x, v in zip(xs, vals):
             if v:
                 ax.text(x, v + 0.005, f"{v:.3f}", ha="center", va="bottom", fontsize=6, rotation=90)

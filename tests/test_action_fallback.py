@@ -218,7 +218,8 @@ def test_unavailability_reads_the_cause_chain():
         try:
             raise aiohttp.ClientConnectorError(None, OSError(111, "refused"))  # type: ignore[arg-type]
         except aiohttp.ClientError:
-            raise RasaException("Failed to execute custom action")
+            # Implicit chaining, as Rasa raises it: unavailability() must follow __context__, not only __cause__.
+            raise RasaException("Failed to execute custom action")  # noqa: B904
     except RasaException as error:
         assert action_fallback.unavailability(error).startswith("connection failed")
     assert action_fallback.unavailability(asyncio.TimeoutError()) == "timed out"

@@ -85,9 +85,9 @@ def test_action_server_requirements_are_pinned_like_constraints():
         for line in (ROOT / "constraints.txt").read_text().splitlines()
         if "==" in line and not line.startswith("#")
     }
-    lines = [l for l in dockerfile("requirements-actions.txt").splitlines() if l and not l.startswith("#")]
+    lines = [line for line in dockerfile("requirements-actions.txt").splitlines() if line and not line.startswith("#")]
     assert all("==" in line for line in lines)
-    pins = {l.split("==")[0].lower().replace("_", "-"): l.split("==")[1] for l in lines}
+    pins = {line.split("==")[0].lower().replace("_", "-"): line.split("==")[1] for line in lines}
     assert pins["rasa-sdk"] == "3.6.2"
     for name, version in pins.items():
         if name in constraints:

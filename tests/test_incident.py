@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import FrozenInstanceError
 from datetime import date
 
 import pytest
@@ -333,5 +334,5 @@ def test_validators_reject_bad_input(call):
 def test_event_and_incident_are_immutable():
     inc = incident()
     assert isinstance(inc.events[0], Event)
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         inc.summary = "x"  # type: ignore[misc]

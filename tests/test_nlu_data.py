@@ -301,15 +301,15 @@ LINE = re.compile(r"^(?P<word>\S+)(?: (?P<freq>\d+)(?: (?P<tag>[A-Za-z]+))?)?$")
 
 
 def _dict_lines():
-    return [l for l in USER_DICT.read_text(encoding="utf-8").splitlines() if l.strip()]
+    return [line for line in USER_DICT.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def test_user_dict_format():
     lines = _dict_lines()
     assert 100 <= len(lines) <= 200, len(lines)
-    bad = [l for l in lines if not LINE.match(l)]
+    bad = [line for line in lines if not LINE.match(line)]
     assert not bad, bad
-    words = [l.split()[0] for l in lines]
+    words = [line.split()[0] for line in lines]
     assert len(words) == len(set(words)), [w for w, n in Counter(words).items() if n > 1]
 
 
@@ -369,7 +369,7 @@ def test_realistic_set_has_the_mix_the_issue_asks_for(realistic):
     out_of_scope = [k for (intent, _, _), k in zip(realistic, kinds) if intent == "out_of_scope"]
     assert len(out_of_scope) >= 80 and sum("out_of_scope_near" in k for k in out_of_scope) >= 40
     assert sum("live_emergency" in k for k in kinds) >= 40 and sum("danger_not_now" in k for k in kinds) >= 40
-    for (intent, text, meta), k in zip(realistic, kinds):
+    for (intent, text, _), k in zip(realistic, kinds):
         assert intent in CONTRACT_INTENTS, intent
         if "long_story" in k:
             assert len(text) >= 40, text

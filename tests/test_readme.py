@@ -38,7 +38,7 @@ def test_every_path_named_in_readme_exists():
 
 def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    commands = [l.strip() for l in ci.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert "make test" in commands
     assert "make test" in README
 

@@ -304,7 +304,8 @@ def _check_replaces(variant: Variant, guidance_steps: Tuple[str, ...], where: st
     bad = [n for n in variant.replaces if not 1 <= n <= len(guidance_steps)]
     if bad or len(variant.steps) != len(variant.replaces) or len(set(variant.replaces)) != len(variant.replaces):
         raise KnowledgeBaseError(
-            f"{where}:{variant.id}: 'replaces' must name distinct base steps (1..{len(guidance_steps)}), one per variant step"
+            f"{where}:{variant.id}: 'replaces' must name distinct base steps "
+            f"(1..{len(guidance_steps)}), one per variant step"
         )
     return variant
 

@@ -7,7 +7,7 @@ are imported lazily (inside functions), so importing this module is cheap.
 Patterns live in ``data/patterns/*.jsonl``, one JSON object a line::
 
     {"label": "bank", "pattern": "招行", "id": "招商银行"}
-    {"label": "behavior", "pattern": [{"TEXT": "说"}, {"TEXT": "是"}, {"TEXT": {"IN": ["警察", "公安"]}}], "id": "冒充警察"}
+    {"label": "relation", "pattern": [{"TEXT": {"IN": ["我家", "我们家"]}}, {"TEXT": "那口子"}], "id": "配偶"}
     {"label": "bank", "pattern": "平安夜", "id": "__none__"}
 
 * ``label`` is the Rasa entity name, ``id`` the canonical value put into the

@@ -87,7 +87,7 @@ class AtomicRedisLockStore(RedisLockStore):
         try:
             return int(self._issue(keys=[self._key(conversation_id)], args=[lock_lifetime, time.time(), conversation_id]))
         except Exception as e:
-            raise LockError(f"Error while acquiring lock. Error:\n{e}")
+            raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 
     def update_lock(self, conversation_id: Text) -> None:
         self._prune(keys=[self._key(conversation_id)], args=[0, time.time(), conversation_id])

@@ -147,9 +147,9 @@ def redis_server() -> Iterator[str]:
             try:
                 client.ping()
                 break
-            except redis.ConnectionError:
+            except redis.ConnectionError as error:
                 if time.monotonic() > deadline:
-                    raise ServiceUnavailable(f"redis-server did not answer on port {port}:\n{_tail(log)}")
+                    raise ServiceUnavailable(f"redis-server did not answer on port {port}:\n{_tail(log)}") from error
                 time.sleep(0.05)
         client.close()
         yield f"redis://127.0.0.1:{port}/0"

@@ -281,7 +281,7 @@ def test_200_concurrent_conversations_lose_and_duplicate_nothing(cluster, shared
     assert not [s for s in statuses if s >= 500], f"5xx replies: {sorted(set(statuses))}"
     assert set(statuses) == {200}, sorted(set(statuses))
     for sender, results in outcomes:
-        for (status, body), want in zip(results, expected):
+        for (_, body), want in zip(results, expected):
             assert [reply["recipient_id"] for reply in body] == [sender] * len(body), sender
             assert [{k: v for k, v in r.items() if k != "recipient_id"} for r in body] == want, sender
 
