@@ -1,4 +1,5 @@
 """The conversation around the advice: facts noted, the case summary, a returning user's welcome."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -8,14 +9,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flow_state import FORM_OFFERS, UNFINISHED_SLOT
-from actions.form_questions import fact_phrase
-from actions.flows.case_summary import CASE_SLOTS, CaseRecords, case_summary
 from actions.advice.dialogue_kb import load_dialogue
 from actions.advice.facts import ENTITY, facts_from
+from actions.flow_state import FORM_OFFERS, UNFINISHED_SLOT
+from actions.flows.case_summary import CASE_SLOTS, CaseRecords, case_summary
+from actions.form_questions import fact_phrase
 from actions.say import say, send_document
-from chinese_text.offers import offers
 from actions.tracker_facts import current_facts, latest_intent, script_update
+from chinese_text.offers import offers
 
 NOTED_FACTS = facts_from(ENTITY)  # facts a message gives outside a flow, acknowledged by action_note_facts
 # Slots that only make sense inside one session's turn.
@@ -29,7 +30,9 @@ class ActionNoteFacts(Action):
     def name(self) -> Text:
         return "action_note_facts"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         facts, events = current_facts(tracker)
         dialogue = load_dialogue()
         given = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
@@ -68,7 +71,9 @@ class ActionRespondAffirm(Action):
     def name(self) -> Text:
         return "action_respond_affirm"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         choices = offers(_last_bot_buttons(tracker))
         if len(choices) > 1:
             say(dispatcher, tracker, "choose_offer", buttons=choices)
@@ -78,16 +83,20 @@ class ActionRespondAffirm(Action):
 
 
 class ActionCaseSummary(Action):
-    """"生成我的情况摘要": one page with the facts, the incidents, the verdict, the plan and the advice."""
+    """ "生成我的情况摘要": one page with the facts, the incidents, the verdict, the plan and the advice."""
 
     def name(self) -> Text:
         return "action_case_summary"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         facts, events = current_facts(tracker)
         records = CaseRecords.from_slots({name: tracker.get_slot(name) for name in CASE_SLOTS})
         say(dispatcher, tracker, "case_summary_intro")
-        send_document(dispatcher, tracker, "case_summary", case_summary(facts.replace(alerts=()), records, date.today()))
+        send_document(
+            dispatcher, tracker, "case_summary", case_summary(facts.replace(alerts=()), records, date.today())
+        )
         return events + script_update(tracker)
 
 
@@ -97,7 +106,9 @@ class ActionSessionStart(Action):
     def name(self) -> Text:
         return "action_session_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         carried = [
             SlotSet(name, value)
             for name, value in (tracker.slots or {}).items()

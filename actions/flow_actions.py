@@ -3,6 +3,7 @@
 Each result is also kept in a `case_*` slot, so that the case summary can hand the
 whole case over without reading the conversation history.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,18 +12,23 @@ from typing import Any, Dict, Iterable, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 
-from actions.flow_state import OFFER_FORMS, UNFINISHED_SLOT, start_flow_events
 from actions.advice.facts import UNKNOWN
+from actions.advice.kb import Provision
+from actions.advice.render import split_for_phone
+from actions.flow_state import OFFER_FORMS, UNFINISHED_SLOT, start_flow_events
 from actions.flows import planner
 from actions.flows.collector_check import CollectorAnswers, assess_collector
 from actions.flows.incident import map_incident
-from actions.advice.kb import Provision
-from actions.advice.render import split_for_phone
 from actions.say import say, send, send_document, summary_button
 from actions.tracker_facts import current_facts, latest_intent, script_update
 
 MAX_CASE_INCIDENTS = 10
-DOC_LETTER, DOC_RECORD, DOC_COMPLAINT_BANK, DOC_COMPLAINT_12378 = "letter", "record", "complaint_bank", "complaint_12378"
+DOC_LETTER, DOC_RECORD, DOC_COMPLAINT_BANK, DOC_COMPLAINT_12378 = (
+    "letter",
+    "record",
+    "complaint_bank",
+    "complaint_12378",
+)
 
 
 def _bullets(lines: Iterable[str]) -> str:
@@ -79,7 +85,10 @@ class ActionAssessCollector(Action):
         say(dispatcher, tracker, "collector_verdict", verdict=verdict.label, reasons=first)
         for chunk in rest:
             send(dispatcher, tracker, chunk)
-        say(dispatcher, tracker, "collector_next",
+        say(
+            dispatcher,
+            tracker,
+            "collector_next",
             buttons=[summary_button()],
             verify_steps=_bullets(verdict.verify_steps),
             next_steps=_bullets(verdict.next_steps),
@@ -102,7 +111,10 @@ class ActionMakeInstallmentPlan(Action):
         facts, events = current_facts(tracker)
         inputs = planner.inputs_from_slots({name: tracker.get_slot(name) for name in planner.INPUT_SLOTS})
         plan = planner.plan_installment(**inputs)
-        say(dispatcher, tracker, "plan_result",
+        say(
+            dispatcher,
+            tracker,
+            "plan_result",
             reason=plan.reason,
             notes="\n".join(plan.notes[:2]),
             next_steps=_bullets(plan.next_steps),
@@ -115,7 +127,10 @@ class ActionMakeInstallmentPlan(Action):
             say(dispatcher, tracker, "plan_phone_script", script=planner.phone_script(plan, plan_facts))
         agent = planner.agent_warning()
         commitment = planner.commitment_warning()
-        say(dispatcher, tracker, "plan_checklist",
+        say(
+            dispatcher,
+            tracker,
+            "plan_checklist",
             buttons=[summary_button()],
             checklist=_bullets(planner.written_checklist()),
             warning=_cited(commitment.text, commitment.provisions) + "\n\n" + _cited(agent.text, agent.provisions),
@@ -128,7 +143,11 @@ class ActionMakeInstallmentPlan(Action):
             "feasible": plan.feasible,
             "citations": [p.citation for p in plan.provisions],
         }
-        return events + [SlotSet("last_topic", "ask_installment_negotiation"), SlotSet("case_plan", record)] + _finished(tracker)
+        return (
+            events
+            + [SlotSet("last_topic", "ask_installment_negotiation"), SlotSet("case_plan", record)]
+            + _finished(tracker)
+        )
 
 
 class ActionLogIncident(Action):

@@ -5,6 +5,7 @@ idea): when a form starts, its slots are pre-filled from the conversation's fact
 the form's first question is one confirmation line ("你前面说…，对吗？"). The form's
 own answers from an earlier run are cleared, facts are not.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -73,8 +74,10 @@ def start_flow_events(tracker: Tracker, domain: Dict[Text, Any], form: str, fact
 
     A "resume" choice (the button offered to a returning user) keeps the earlier answers.
     """
-    resume = any(e.get("entity") == "choice" and e.get("value") == RESUME
-                 for e in (tracker.latest_message or {}).get("entities") or [])
+    resume = any(
+        e.get("entity") == "choice" and e.get("value") == RESUME
+        for e in (tracker.latest_message or {}).get("entities") or []
+    )
     slots = required_slots(domain, form)
     events: List[Dict[str, Any]] = [SlotSet("form_failures", 0), SlotSet(UNFINISHED_SLOT, form)]
     if resume:
@@ -84,7 +87,10 @@ def start_flow_events(tracker: Tracker, domain: Dict[Text, Any], form: str, fact
         if slot in REMEMBERED_FACTS or slot == CONFIRM_SLOT:  # the conversation's facts are kept
             continue
         events.append(SlotSet(slot, known.get(slot)))
-    prefilled = [s for s in slots if known.get(s) is not None
-                 or (s in REMEMBERED_FACTS and tracker.get_slot(s) not in (None, UNKNOWN))]
+    prefilled = [
+        s
+        for s in slots
+        if known.get(s) is not None or (s in REMEMBERED_FACTS and tracker.get_slot(s) not in (None, UNKNOWN))
+    ]
     events += [SlotSet(PREFILLED_SLOT, prefilled or None), SlotSet(CONFIRM_SLOT, None if prefilled else "yes")]
     return events

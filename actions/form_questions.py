@@ -4,6 +4,7 @@ Rasa forms call `action_ask_<slot>` when it exists; one small class per question
 dialogue.yml. `facts_confirmed` is the one-line review of what a flow re-uses from
 earlier in the conversation ("你前面说：欠款约5万元；月收入约6000元。对吗？").
 """
+
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
@@ -12,10 +13,10 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flow_state import CONFIRM_SLOT, PREFILLED_SLOT
 from actions.advice.dialogue_kb import Dialogue, load_dialogue
 from actions.advice.engine import wan_text
 from actions.advice.facts import DAYS, UNKNOWN, YUAN, unit_of
+from actions.flow_state import CONFIRM_SLOT, PREFILLED_SLOT
 from actions.flows.collector_check import UNSURE
 from actions.flows.flows_kb import load_flows
 from actions.flows.planner import overdue_text
@@ -24,11 +25,25 @@ from actions.say import send
 # The questions of dialogue.yml (a test checks they match it and the domain's forms): the SDK
 # registers action classes at import, so the list cannot be read from the YAML then.
 ASKED_SLOTS = (
-    "collector_claims_to_be", "collector_showed_id", "collector_showed_authorisation", "collector_headcount",
-    "visit_at_night", "collector_threat_kind", "collector_entry", "collector_third_party",
+    "collector_claims_to_be",
+    "collector_showed_id",
+    "collector_showed_authorisation",
+    "collector_headcount",
+    "visit_at_night",
+    "collector_threat_kind",
+    "collector_entry",
+    "collector_third_party",
     "collector_demanded_personal_account",
-    "amount", "monthly_income", "monthly_expense", "overdue_duration", "bank", "loan_type",
-    "incident_behaviors", "incident_time", "incident_contacted", "incident_evidence",
+    "amount",
+    "monthly_income",
+    "monthly_expense",
+    "overdue_duration",
+    "bank",
+    "loan_type",
+    "incident_behaviors",
+    "incident_time",
+    "incident_contacted",
+    "incident_evidence",
 )
 
 
@@ -41,7 +56,9 @@ class AbstractAskSlotAction(Action, metaclass=ABCMeta):
     def name(self) -> Text:
         return f"action_ask_{self.slot}"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         question = load_dialogue().questions[self.slot]
         send(dispatcher, tracker, question.text, question.buttons)
         return []
@@ -63,7 +80,8 @@ def fact_phrase(slot: str, value: Any, dialogue: Dialogue) -> Optional[str]:
         shown = overdue_text(int(value), flows)
     elif slot == "incident_behaviors":  # the facts are in the user's voice (for the complaint): "我" -> "你"
         shown = flows.formats.list_sep.join(
-            flows.incident.behaviors[b].fact.replace("我", "你") for b in value if b in flows.incident.behaviors)
+            flows.incident.behaviors[b].fact.replace("我", "你") for b in value if b in flows.incident.behaviors
+        )
     elif isinstance(value, list):
         shown = flows.formats.list_sep.join(str(v) for v in value if v != "none")
     else:
@@ -81,7 +99,9 @@ class ActionAskFactsConfirmed(Action):
     def name(self) -> Text:
         return f"action_ask_{CONFIRM_SLOT}"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         question = load_dialogue().questions[CONFIRM_SLOT]
         send(dispatcher, tracker, question.text.format(facts=known_facts_line(tracker)), question.buttons)
         return []

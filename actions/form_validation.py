@@ -10,6 +10,7 @@ A flow that re-uses earlier facts first asks `facts_confirmed` ("你前面说…
 "对" keeps them, "改一下" clears them so that each is asked again, and a new value
 ("其实是六万") replaces the old one and the line is shown again.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,6 +23,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.advice.dialogue_kb import load_dialogue
+from actions.advice.facts import LOAN_TYPES
+from actions.advice.kb import load_kb
 from actions.flow_state import CONFIRM_SLOT, PREFILLED_SLOT
 from actions.flows import planner
 from actions.flows.collector_check import (
@@ -32,14 +36,11 @@ from actions.flows.collector_check import (
     parse_answer,
     parse_headcount_value,
 )
-from actions.advice.dialogue_kb import load_dialogue
-from actions.advice.facts import LOAN_TYPES
 from actions.flows.flows_kb import EVIDENCE
 from actions.flows.incident import NO_EVIDENCE, validate_behaviors, validate_evidence, validate_relations
-from actions.advice.kb import load_kb
-from chinese_text.quantities import parse_duration, parse_money, warm_up
 from actions.say import cancel_button, say, send
 from actions.tracker_facts import latest_intent
+from chinese_text.quantities import parse_duration, parse_money, warm_up
 
 ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback", "out_of_scope", "greet", "thank"}
 UNKNOWN_WORDS = re.compile(r"不知道|不清楚|不记得|忘了|不确定|说不清|不想说|unknown")
@@ -64,7 +65,10 @@ CHOICE_WORDS: Dict[str, List[tuple]] = {
         ("none", r"^(没有|没|没进|没进门|在门外)"),
     ],
     "collector_third_party": [
-        ("disclosed", r"说.{0,4}欠|告诉.{0,4}欠|让.{0,6}还|替我还|要钱|催.{0,2}(他们|家人|我妈|我爸|同事)|曝光|说我是老赖"),
+        (
+            "disclosed",
+            r"说.{0,4}欠|告诉.{0,4}欠|让.{0,6}还|替我还|要钱|催.{0,2}(他们|家人|我妈|我爸|同事)|曝光|说我是老赖",
+        ),
         ("located_me", r"回电|找我|联系我|转告|问我在哪|打不通"),
         ("none", r"^(没有|没|没找)"),
     ],
@@ -162,8 +166,10 @@ def _corrects_a_fact(tracker: Tracker) -> bool:
     """The latest message gives a new value to one of the re-used facts."""
     prefilled = set(tracker.get_slot(PREFILLED_SLOT) or [])
     new_values = tracker.slots_to_validate()
-    return any(new_values[slot] is not None and new_values[slot] != slot_before_latest_message(tracker, slot)
-               for slot in prefilled & set(new_values))
+    return any(
+        new_values[slot] is not None and new_values[slot] != slot_before_latest_message(tracker, slot)
+        for slot in prefilled & set(new_values)
+    )
 
 
 def _is_interruption(tracker: Tracker) -> bool:
@@ -188,7 +194,9 @@ class ExplainingFormValidation(FormValidationAction):
             return [CONFIRM_SLOT] + slots
         return slots
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         requested = tracker.get_slot("requested_slot")
         if requested == CONFIRM_SLOT and tracker.get_slot(CONFIRM_SLOT) == "yes" and _corrects_a_fact(tracker):
             tracker.slots[CONFIRM_SLOT] = None  # so the SDK asks the review line again, not the next question

@@ -1,4 +1,5 @@
 """Thin SDK actions around the guidance engine: answer, legal basis, clarification."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -8,10 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flow_state import form_for_offer, start_flow_events
 from actions.advice.engine import EMERGENCY_INTENT, Advice, advise
 from actions.advice.kb import KnowledgeBase, load_kb
 from actions.advice.render import OutMessage, render_advice, render_legal_basis
+from actions.flow_state import form_for_offer, start_flow_events
 from actions.say import say
 from actions.tracker_facts import current_facts, latest_intent, script_update, wants_traditional
 
@@ -53,7 +54,9 @@ def case_advice_entry(advice: Advice, kb: KnowledgeBase, today: date) -> Dict[st
 
 
 def remember_advice(tracker: Tracker, entry: Dict[str, Any]) -> List[Dict[str, Any]]:
-    kept = [e for e in tracker.get_slot("case_advice") or [] if isinstance(e, dict) and e.get("intent") != entry["intent"]]
+    kept = [
+        e for e in tracker.get_slot("case_advice") or [] if isinstance(e, dict) and e.get("intent") != entry["intent"]
+    ]
     return [SlotSet("case_advice", (kept + [entry])[-MAX_CASE_ADVICE:])]
 
 
@@ -67,7 +70,9 @@ class ActionGiveGuidance(Action):
     def name(self) -> Text:
         return "action_give_guidance"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker)
         kb = load_kb()
         if intent not in kb.guidance:
@@ -102,7 +107,9 @@ class ActionShowLegalBasis(Action):
     def name(self) -> Text:
         return "action_show_legal_basis"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         topic = tracker.get_slot("last_topic")
         kb = load_kb()
         if topic not in kb.guidance:
@@ -120,7 +127,9 @@ class ActionClarify(Action):
     def name(self) -> Text:
         return "action_clarify"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         kb = load_kb()
         ranking = tracker.latest_message.get("intent_ranking") or []
         topics = [r["name"] for r in ranking if r.get("name") in kb.guidance and kb.guidance[r["name"]].title]

@@ -5,6 +5,7 @@ deletion itself happens in addons/stores/tracker_store.RedactingTrackerStore.sav
 it sees this action's execution, deletes every stored event of the sender and
 stores nothing of the turn. Restarted clears the slots for the rest of the turn.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -20,6 +21,8 @@ class ActionDeleteMyData(Action):
     def name(self) -> Text:
         return "action_delete_my_data"  # addons.stores.tracker_store.DELETE_ACTION_NAME
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         say(dispatcher, tracker, "data_deleted")
         return [Restarted()]

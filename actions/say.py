@@ -1,4 +1,5 @@
 """Send texts from the knowledge base in the user's script (Traditional if they write it)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence
@@ -8,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.advice.dialogue_kb import load_dialogue
 from actions.advice.render import document_message, keep_paragraphs, split_for_phone
-from chinese_text.script import to_traditional
 from actions.tracker_facts import wants_traditional
+from chinese_text.script import to_traditional
 
 SUMMARY_PAYLOAD = "/request_case_summary"
 

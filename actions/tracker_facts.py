@@ -6,6 +6,7 @@ List facts (relation, behavior) are merged over the turns here, and the facts th
 puts into the message's `derived_facts` (loan type, jurisdiction, court stage, the
 total of several debts) are turned into slots by the action that reads them.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Optional, Tuple

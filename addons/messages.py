@@ -1,4 +1,5 @@
 """Texts the server shows by itself (addons/messages.yml), in the user's script."""
+
 from __future__ import annotations
 
 import functools

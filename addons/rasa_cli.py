@@ -9,6 +9,7 @@ test core, interactive): the project's NLG and tracker store refuse to start in 
 process without addons.server_hooks. scripts/run_server.py (`make run`) goes through
 `run()` too; training and `rasa test nlu` do not need it but work the same.
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """Domain responses in the user's script: Traditional when the user writes Traditional."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterator, Optional, Text

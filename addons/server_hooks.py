@@ -13,6 +13,7 @@ missing after `install_all()`, or when Rasa is upgraded (review each target, the
 A patch is a module `addons/patches/<name>.py` with `install() -> bool` (True if that call
 installed it), `uninstall()` and `installed()`; adding one is a line in `PATCHES`.
 """
+
 from __future__ import annotations
 
 import importlib

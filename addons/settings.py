@@ -1,4 +1,5 @@
 """The one place that reads environment variables (Rasa server, launcher, scripts)."""
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,7 @@ def _db_url(value: str) -> Optional[str]:
     """TRACKER_DB_URL, with `postgres://` spelled as SQLAlchemy wants; None when unset."""
     value = value.strip()
     if value.startswith("postgres://"):
-        return "postgresql://" + value[len("postgres://"):]
+        return "postgresql://" + value[len("postgres://") :]
     return value or None
 
 

@@ -1,4 +1,5 @@
 """Shared helpers: paths, environment, subprocesses, ports, percentiles, machine info."""
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,9 @@ def run(cmd: Sequence[str], log: Path, env: Dict[str, str], cwd: Path = ROOT, ti
     print("  $", " ".join(str(c) for c in cmd), flush=True)
     t0 = time.perf_counter()
     with open(log, "w") as f:
-        proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
+        proc = subprocess.run(
+            [str(c) for c in cmd], cwd=cwd, env=env, stdout=f, stderr=subprocess.STDOUT, timeout=timeout
+        )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = log.read_text(errors="replace")[-3000:]

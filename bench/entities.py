@@ -10,6 +10,7 @@ separately (``derived_scores``) on the message's ``derived_facts`` keys
 loan_type, jurisdiction and amount_total, over the sentences whose gold has a
 ``derived_facts`` mapping.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,7 @@ def load_gold(path: Path = HELDOUT) -> List[Dict[str, Any]]:
         gold: Set[Tuple[str, str]] = set()
         for t in TYPES:
             v = row.get(t)
-            for value in (v if isinstance(v, list) else [v] if v is not None else []):
+            for value in v if isinstance(v, list) else [v] if v is not None else []:
                 gold.add((t, str(value)))
         facts = row.get("derived_facts")
         derived = None if facts is None else {(t, str(facts[t])) for t in DERIVED if facts.get(t) is not None}
@@ -108,8 +109,9 @@ def main() -> None:
     if overlap:
         raise SystemExit(f"bench/data/entities_heldout.yml: these sentences are in the training/test data: {overlap}")
 
-    from chinese_text.script import is_traditional
     from rasa.core.agent import Agent
+
+    from chinese_text.script import is_traditional
 
     agent = Agent.load(args.model)
 
@@ -134,22 +136,36 @@ def main() -> None:
         },
         "derived_scores": score(with_facts, DERIVED, "pred_derived", "gold_derived"),
         "errors": [
-            {"text": r["text"], "missing": sorted(r["gold"] - {p for p in r["pred"] if p[0] in TYPES}),
-             "extra": sorted({p for p in r["pred"] if p[0] in TYPES} - r["gold"])}
-            for r in rows if {p for p in r["pred"] if p[0] in TYPES} != r["gold"]
+            {
+                "text": r["text"],
+                "missing": sorted(r["gold"] - {p for p in r["pred"] if p[0] in TYPES}),
+                "extra": sorted({p for p in r["pred"] if p[0] in TYPES} - r["gold"]),
+            }
+            for r in rows
+            if {p for p in r["pred"] if p[0] in TYPES} != r["gold"]
         ],
         "derived_errors": [
-            {"text": r["text"], "missing": sorted(r["gold_derived"] - r["pred_derived"]),
-             "extra": sorted(r["pred_derived"] - r["gold_derived"])}
-            for r in with_facts if r["pred_derived"] != r["gold_derived"]
+            {
+                "text": r["text"],
+                "missing": sorted(r["gold_derived"] - r["pred_derived"]),
+                "extra": sorted(r["pred_derived"] - r["gold_derived"]),
+            }
+            for r in with_facts
+            if r["pred_derived"] != r["gold_derived"]
         ],
     }
     write_json(Path(args.out) / "entities.json", result)
     s = result["scores"]
-    print("entities: " + ", ".join(f"{t} P {s[t]['precision'] or 0:.3f} R {s[t]['recall'] or 0:.3f}" for t in TYPES), flush=True)
+    print(
+        "entities: " + ", ".join(f"{t} P {s[t]['precision'] or 0:.3f} R {s[t]['recall'] or 0:.3f}" for t in TYPES),
+        flush=True,
+    )
     d = result["derived_scores"]
-    print("derived facts: " + ", ".join(
-        f"{t} P {d[t]['precision'] or 0:.3f} R {d[t]['recall'] or 0:.3f}" for t in DERIVED), flush=True)
+    print(
+        "derived facts: "
+        + ", ".join(f"{t} P {d[t]['precision'] or 0:.3f} R {d[t]['recall'] or 0:.3f}" for t in DERIVED),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ same run. A fix that is a patch to Rasa is left out through addons.server_hooks
           and ~300 regular expressions) at model load instead of inside the first
           message that contains a number.
 """
+
 from __future__ import annotations
 
 import os

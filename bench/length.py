@@ -17,6 +17,7 @@ trained model is started and measured three ways, over REST, one conversation at
 
 Called by `python -m bench.run` (section `length`), which reuses the model it trained.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,6 +65,7 @@ BUSY = re.compile(r"handle_request|webhook \(rasa_sdk/endpoint\.py")
 
 # --------------------------------------------------------------------------- messages
 
+
 def cycles(messages: Sequence[str], n: int) -> List[List[str]]:
     """n cycles of CYCLE messages, each drawn without replacement with a fixed seed."""
     rng = random.Random(SEED)
@@ -72,8 +74,9 @@ def cycles(messages: Sequence[str], n: int) -> List[List[str]]:
 
 def _turn(url: str, sender: str, text: str, timeout: float = 60.0) -> float:
     body = json.dumps({"sender": sender, "message": text}, ensure_ascii=False).encode()
-    req = urllib.request.Request(url.rstrip("/") + "/webhooks/rest/webhook", data=body,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url.rstrip("/") + "/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     t0 = time.perf_counter()
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         resp.read()
@@ -95,10 +98,11 @@ def conversation(url: str, sender: str, cycle: Sequence[str], turns: int, betwee
 def window(values: Sequence[float], t: int) -> List[float]:
     """The CYCLE turns ending at turn t (turns 1..CYCLE for t < CYCLE)."""
     hi = max(t, CYCLE)
-    return list(values[hi - CYCLE:hi])
+    return list(values[hi - CYCLE : hi])
 
 
 # --------------------------------------------------------------------------- request size
+
 
 class RecordingProxy:
     """Forwards the action server's webhook and counts the request bytes Rasa sends it."""
@@ -114,8 +118,11 @@ class RecordingProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with proxy._lock:
                     proxy.calls.append(len(body))
-                req = urllib.request.Request(proxy.upstream, data=body, headers={
-                    "Content-Type": self.headers.get("Content-Type", "application/json")})
+                req = urllib.request.Request(
+                    proxy.upstream,
+                    data=body,
+                    headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
+                )
                 try:
                     with urllib.request.urlopen(req, timeout=60) as resp:
                         status, data, ctype = resp.status, resp.read(), resp.headers.get("Content-Type", "")
@@ -147,6 +154,7 @@ class RecordingProxy:
 
 # --------------------------------------------------------------------------- profile
 
+
 def _stacks(path: Path) -> Iterator[Tuple[List[str], int]]:
     for line in path.read_text(errors="replace").splitlines():
         stack, _, n = line.rstrip().rpartition(" ")
@@ -154,7 +162,9 @@ def _stacks(path: Path) -> Iterator[Tuple[List[str], int]]:
             yield stack.split(";"), int(n)
 
 
-def split(paths: Sequence[Path], parts: Sequence[Tuple[str, str]], turns: int, rate: int = PROFILE_RATE) -> Dict[str, Any]:
+def split(
+    paths: Sequence[Path], parts: Sequence[Tuple[str, str]], turns: int, rate: int = PROFILE_RATE
+) -> Dict[str, Any]:
     """Milliseconds per turn of each part (busy samples only; each sample counted once)."""
     rx = [(label, re.compile(p)) for label, p in parts]
     counts = {label: 0 for label, _ in parts}
@@ -168,8 +178,7 @@ def split(paths: Sequence[Path], parts: Sequence[Tuple[str, str]], turns: int, r
             label = next((lb for lb, r in rx if any(r.search(f) for f in frames)), "other")
             counts[label] += n
     per_turn = 1000.0 / rate / turns if turns else 0.0
-    return {"busy_ms_per_turn": busy * per_turn, "parts": {k: v * per_turn for k, v in counts.items()},
-            "samples": busy}
+    return {"busy_ms_per_turn": busy * per_turn, "parts": {k: v * per_turn for k, v in counts.items()}, "samples": busy}
 
 
 class Spy:
@@ -181,9 +190,25 @@ class Spy:
         for name, pid in pids.items():
             raw = out / f"{tag}-{name}.txt"
             self.files[name] = raw
-            self.procs.append(subprocess.Popen(
-                [exe, "record", "--pid", str(pid), "--rate", str(PROFILE_RATE), "--format", "raw",
-                 "--output", str(raw), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        exe,
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--rate",
+                        str(PROFILE_RATE),
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(raw),
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         time.sleep(1.5)  # attached before the first timed turn
 
     def stop(self) -> None:
@@ -227,8 +252,12 @@ def profile_windows(running, cycle_list: List[List[str]], turns: int, out: Path,
             for n, f in spy["cur"].files.items():
                 files["end"][n].append(f)
     n_turns = CYCLE * len(cycle_list)
-    res: Dict[str, Any] = {"available": True, "rate": PROFILE_RATE, "turns_per_window": n_turns,
-                           "windows": {w: list(v) for w, v in windows.items()}}
+    res: Dict[str, Any] = {
+        "available": True,
+        "rate": PROFILE_RATE,
+        "turns_per_window": n_turns,
+        "windows": {w: list(v) for w, v in windows.items()},
+    }
     for w in windows:
         res[w] = {
             "rasa": split([f for f in files[w]["rasa"] if f.exists()], RASA_PARTS, n_turns),
@@ -239,8 +268,17 @@ def profile_windows(running, cycle_list: List[List[str]], turns: int, out: Path,
 
 # --------------------------------------------------------------------------- one setting
 
-def measure_setting(bot, segment_turns: Optional[int], messages: Sequence[str], out: Path, turns: int,
-                    conversations: int, profile_conversations: int, log=print) -> Dict[str, Any]:
+
+def measure_setting(
+    bot,
+    segment_turns: Optional[int],
+    messages: Sequence[str],
+    out: Path,
+    turns: int,
+    conversations: int,
+    profile_conversations: int,
+    log=print,
+) -> Dict[str, Any]:
     from bench.serve import start
 
     label = "segments-off" if segment_turns == 0 else "segments-on"
@@ -248,7 +286,7 @@ def measure_setting(bot, segment_turns: Optional[int], messages: Sequence[str], 
     logs = out / "logs"
     r: Dict[str, Any] = {"label": label, "env": env, "turns": turns}
     drawn = cycles(messages, conversations + 1 + profile_conversations)
-    lat_cycles, size_cycle, prof_cycles = drawn[:conversations], drawn[conversations], drawn[conversations + 1:]
+    lat_cycles, size_cycle, prof_cycles = drawn[:conversations], drawn[conversations], drawn[conversations + 1 :]
 
     running = start(bot, logs, label, messages[0], env)
     try:
@@ -300,28 +338,54 @@ def summarise(r: Dict[str, Any]) -> Dict[str, Any]:
     for t in marks:
         win = [x for conv in lat for x in window(conv, t)]
         size_win = window(r["request_bytes"], t)
-        rows.append({"turn": t, "at_ms": statistics.median(conv[t - 1] for conv in lat),
-                     "window_ms": statistics.median(win), "window_p95_ms": percentile(win, 95),
-                     "request_bytes_window_median": statistics.median(size_win),
-                     "request_bytes_window_max": max(size_win)})
-    return {"rows": rows, "ratio_last_first": rows[-1]["window_ms"] / rows[0]["window_ms"],
-            "p50_ms": percentile(pooled, 50), "p95_ms": percentile(pooled, 95), "turns_measured": len(pooled),
-            "request_bytes_max": max(r["request_bytes"])}
+        rows.append(
+            {
+                "turn": t,
+                "at_ms": statistics.median(conv[t - 1] for conv in lat),
+                "window_ms": statistics.median(win),
+                "window_p95_ms": percentile(win, 95),
+                "request_bytes_window_median": statistics.median(size_win),
+                "request_bytes_window_max": max(size_win),
+            }
+        )
+    return {
+        "rows": rows,
+        "ratio_last_first": rows[-1]["window_ms"] / rows[0]["window_ms"],
+        "p50_ms": percentile(pooled, 50),
+        "p95_ms": percentile(pooled, 95),
+        "turns_measured": len(pooled),
+        "request_bytes_max": max(r["request_bytes"]),
+    }
 
 
-def length_section(bot, out: Path, messages: Sequence[str], turns: int = 200, conversations: int = 3,
-                   profile_conversations: int = 2, log=print) -> Dict[str, Any]:
+def length_section(
+    bot,
+    out: Path,
+    messages: Sequence[str],
+    turns: int = 200,
+    conversations: int = 3,
+    profile_conversations: int = 2,
+    log=print,
+) -> Dict[str, Any]:
     """Both settings, segments off first (the 'before'), then the shipped default."""
     out = fresh_dir(out)
-    res: Dict[str, Any] = {"turns": turns, "conversations": conversations, "cycle": CYCLE, "seed": SEED,
-                           "messages": len(messages), "settings": {}}
+    res: Dict[str, Any] = {
+        "turns": turns,
+        "conversations": conversations,
+        "cycle": CYCLE,
+        "seed": SEED,
+        "messages": len(messages),
+        "settings": {},
+    }
     for seg in (0, None):
         r = measure_setting(bot, seg, messages, out, turns, conversations, profile_conversations, log)
         r["summary"] = summarise(r)
         res["settings"][r["label"]] = r
         s = r["summary"]
-        log(f"length {r['label']}: turn {turns} / turn 1 = {s['ratio_last_first']:.2f}x (windowed), "
-            f"p95 {s['p95_ms']:.1f} ms, max request {s['request_bytes_max'] / 1024:.0f} KiB")
+        log(
+            f"length {r['label']}: turn {turns} / turn 1 = {s['ratio_last_first']:.2f}x (windowed), "
+            f"p95 {s['p95_ms']:.1f} ms, max request {s['request_bytes_max'] / 1024:.0f} KiB"
+        )
     write_json(out / "result.json", res)
     return res
 

@@ -8,6 +8,7 @@ turns; turns that started during the warm-up are not counted.
 
     python -m bench.load --url http://127.0.0.1:5005 --concurrency 10 --duration 20
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ import asyncio
 import json
 import random
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 from urllib.parse import urlparse
 
 from bench.common import percentile
@@ -113,13 +114,22 @@ async def run_load(
     # Throughput over the measured window: from the end of the warm-up to the last reply.
     window = t_stop - t_measure
     out = summarise(measured, window, errors)
-    out.update({"concurrency": concurrency, "warmup_s": warmup, "duration_s": duration, "keepalive": keepalive,
-                "turns_per_conversation": turns_per_conversation, "warmup_turns": len(records) - len(measured)})
+    out.update(
+        {
+            "concurrency": concurrency,
+            "warmup_s": warmup,
+            "duration_s": duration,
+            "keepalive": keepalive,
+            "turns_per_conversation": turns_per_conversation,
+            "warmup_turns": len(records) - len(measured),
+        }
+    )
     return out
 
 
-async def long_conversation(base_url: str, messages: Sequence[str], turns: int, sender: str,
-                            request_timeout: float = 60.0) -> List[float]:
+async def long_conversation(
+    base_url: str, messages: Sequence[str], turns: int, sender: str, request_timeout: float = 60.0
+) -> List[float]:
     """One conversation of `turns` turns; the latency (ms) of every turn, in order."""
     import aiohttp
 

@@ -31,9 +31,9 @@ server use). Metrics use rasa.model_testing.get_evaluation_metrics, the function
 behind `rasa test nlu`'s intent_report.json: accuracy counts an nlu_fallback as
 an error; macro-F1 averages over the gold intents.
 """
+
 from __future__ import annotations
 
-import warnings
 import argparse
 import asyncio
 import copy
@@ -43,6 +43,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -62,8 +63,10 @@ LABELS = {
 }
 NORMALIZER = "addons.components.text_normalizer.ChineseTextNormalizer"
 # Issue 11's question focus: the featurizer and the second-worry component it brought.
-FOCUS_COMPONENTS = ("addons.components.question_focus_featurizer.QuestionFocusFeaturizer",
-                    "addons.components.secondary_intents.SecondaryIntents")
+FOCUS_COMPONENTS = (
+    "addons.components.question_focus_featurizer.QuestionFocusFeaturizer",
+    "addons.components.secondary_intents.SecondaryIntents",
+)
 USER_DICT_DIR = "bench/data/jieba_user_dict"  # relative to ROOT (main() changes into it)
 FALLBACK = "nlu_fallback"
 OOS = "out_of_scope"
@@ -72,6 +75,7 @@ INPUTS = ("config.yml", "data", "addons", "tests/test_nlu.yml", "tests/realistic
 
 
 # --------------------------------------------------------------------------- configs
+
 
 def _yaml():
     from ruamel.yaml import YAML
@@ -119,13 +123,17 @@ def variant_config(name: str, folder: Path) -> Optional[Path]:
 
 # --------------------------------------------------------------------------- data
 
+
 def inputs_fingerprint() -> str:
     """sha256 over the files of INPUTS (paths and contents): equal in every job of a run when nothing changed."""
     h = hashlib.sha256()
     for rel in INPUTS:
         path = ROOT / rel
-        files = sorted(f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts) \
-            if path.is_dir() else [path]
+        files = (
+            sorted(f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+            if path.is_dir()
+            else [path]
+        )
         for f in files:
             h.update(str(f.relative_to(ROOT)).encode())
             h.update(f.read_bytes())
@@ -160,6 +168,7 @@ def folds(labels: List[str], k: int) -> List[Tuple[List[int], List[int]]]:
 
 # --------------------------------------------------------------------------- models
 
+
 class RasaNLU:
     """Train with rasa.model_training.train_nlu; predict with Agent.parse_message."""
 
@@ -188,11 +197,13 @@ class RasaNLU:
                 r = await self.agent.parse_message(text)
                 times.append((time.perf_counter() - t) * 1000)
                 ranking = [x["name"] for x in r.get("intent_ranking") or [] if x["name"] != FALLBACK]
-                results.append({
-                    "final": (r.get("intent") or {}).get("name") or "",
-                    "top1": ranking[0] if ranking else (r.get("intent") or {}).get("name") or "",
-                    "entities": [{"entity": e["entity"], "value": e.get("value")} for e in r.get("entities") or []],
-                })
+                results.append(
+                    {
+                        "final": (r.get("intent") or {}).get("name") or "",
+                        "top1": ranking[0] if ranking else (r.get("intent") or {}).get("name") or "",
+                        "entities": [{"entity": e["entity"], "value": e.get("value")} for e in r.get("entities") or []],
+                    }
+                )
             return results, times
 
         return asyncio.run(go())
@@ -232,14 +243,18 @@ class SklearnBaseline:
 
 # --------------------------------------------------------------------------- metrics
 
+
 def scores(gold: List[str], pred: List[str]) -> Dict[str, Any]:
     from rasa.model_testing import get_evaluation_metrics
 
     if not gold:
         return {"n": 0}
     report, _, _, accuracy = get_evaluation_metrics(gold, pred, output_dict=True)
-    per_intent = {k: v["f1-score"] for k, v in report.items()
-                  if isinstance(v, dict) and k not in ("macro avg", "weighted avg", "micro avg")}
+    per_intent = {
+        k: v["f1-score"]
+        for k, v in report.items()
+        if isinstance(v, dict) and k not in ("macro avg", "weighted avg", "micro avg")
+    }
     return {
         "n": len(gold),
         "accuracy": accuracy,
@@ -257,7 +272,10 @@ def evaluate(records: List[Dict[str, Any]]) -> Dict[str, Any]:
     out["fallbacks"] = sum(p == FALLBACK for p in final)
     for script in ("simplified", "traditional"):
         sub = [r for r in records if r["script"] == script]
-        out[script] = {"n": len(sub), "accuracy": (sum(r["final"] == r["gold"] for r in sub) / len(sub)) if sub else None}
+        out[script] = {
+            "n": len(sub),
+            "accuracy": (sum(r["final"] == r["gold"] for r in sub) / len(sub)) if sub else None,
+        }
     if out["simplified"]["accuracy"] is not None and out["traditional"]["accuracy"] is not None:
         out["script_gap_points"] = 100 * (out["simplified"]["accuracy"] - out["traditional"]["accuracy"])
     oos = [r for r in records if r["gold"] == OOS]
@@ -266,8 +284,10 @@ def evaluate(records: List[Dict[str, Any]]) -> Dict[str, Any]:
             "n": len(oos),
             "recall": sum(r["final"] == OOS for r in oos) / len(oos),
             "declined": sum(r["final"] in (OOS, FALLBACK) for r in oos) / len(oos),
-            "precision": (sum(r["gold"] == OOS for r in records if r["final"] == OOS)
-                          / max(1, sum(r["final"] == OOS for r in records))),
+            "precision": (
+                sum(r["gold"] == OOS for r in records if r["final"] == OOS)
+                / max(1, sum(r["final"] == OOS for r in records))
+            ),
         }
     return out
 
@@ -285,17 +305,24 @@ def score_realistic(model: Path) -> Dict[str, Any]:
     t0 = time.perf_counter()
     parsed = asyncio.run(check.parse_all(model, texts + converted_texts))  # one model load for both passes
     seconds = time.perf_counter() - t0
-    report = check.score(examples, parsed[:len(texts)], parsed[len(texts):])
+    report = check.score(examples, parsed[: len(texts)], parsed[len(texts) :])
     report["parse_seconds"] = seconds
     report["records"] = [
-        {"text": e["text"], "gold": e["intent"], "final": p["intent"]["name"], "kinds": e["kinds"], "also": e["also"],
-         "secondary": [x.get("name") for x in p.get("secondary_intents") or []]}
+        {
+            "text": e["text"],
+            "gold": e["intent"],
+            "final": p["intent"]["name"],
+            "kinds": e["kinds"],
+            "also": e["also"],
+            "secondary": [x.get("name") for x in p.get("secondary_intents") or []],
+        }
         for e, p in zip(examples, parsed)
     ]
     return report
 
 
 # --------------------------------------------------------------------------- jobs
+
 
 def _quiet() -> None:
     warnings.filterwarnings("ignore")  # sklearn's zero-division and convergence chatter
@@ -347,14 +374,23 @@ def run_job(name: str, fold: str, k: int, out: Path, keep_model: bool = False) -
         texts = [m.get("text") for m in test_examples]
         preds, times = model.predict(texts)
         records = [
-            {"text": t, "gold": m.get("intent"), "script": "traditional" if is_traditional(t) else "simplified",
-             "final": p["final"], "top1": p["top1"]}
+            {
+                "text": t,
+                "gold": m.get("intent"),
+                "script": "traditional" if is_traditional(t) else "simplified",
+                "final": p["final"],
+                "top1": p["top1"],
+            }
             for t, m, p in zip(texts, test_examples, preds)
         ]
         job: Dict[str, Any] = {
-            "variant": name, "fold": fold, "inputs": inputs,
-            "train_examples": len(fit_examples), "test_examples": len(test_examples),
-            "train_seconds": model.train_seconds, "model_bytes": model.model_bytes,
+            "variant": name,
+            "fold": fold,
+            "inputs": inputs,
+            "train_examples": len(fit_examples),
+            "test_examples": len(test_examples),
+            "train_seconds": model.train_seconds,
+            "model_bytes": model.model_bytes,
             "parse_ms": {"p50": percentile(times, 50), "p95": percentile(times, 95), "mean": sum(times) / len(times)},
             "records": records,
         }
@@ -396,16 +432,21 @@ def merge(out: Path, name: str, k: int) -> Dict[str, Any]:
     vdir = out / name
     held = read_json(vdir / "job-heldout.json")
     result: Dict[str, Any] = {
-        "variant": name, "label": LABELS[name],
+        "variant": name,
+        "label": LABELS[name],
         "config": str(vdir / "config.yml") if (vdir / "config.yml").exists() else None,
-        "train_seconds": held["train_seconds"], "model_bytes": held["model_bytes"],
+        "train_seconds": held["train_seconds"],
+        "model_bytes": held["model_bytes"],
         "heldout": {**evaluate(held["records"]), "parse_ms": held["parse_ms"]},
         "heldout_s2t": held.get("s2t"),
         "pipeline": held.get("pipeline"),
         "inputs": _inputs_of([held]),
         # per-message predictions stay in job-heldout.json (the report pairs them)
-        "realistic": ({key: value for key, value in held["realistic"].items() if key != "records"}
-                      if held.get("realistic") else None),
+        "realistic": (
+            {key: value for key, value in held["realistic"].items() if key != "records"}
+            if held.get("realistic")
+            else None
+        ),
     }
     fold_files = [vdir / f"job-{i}.json" for i in range(k)] if k > 1 else []
     if fold_files and all(f.exists() for f in fold_files):
@@ -413,8 +454,12 @@ def merge(out: Path, name: str, k: int) -> Dict[str, Any]:
         records = [dict(r, fold=i) for i, j in enumerate(jobs) for r in j["records"]]
         cv = evaluate(records)
         cv["folds"] = k
-        cv["fold_accuracy"] = [scores([r["gold"] for r in j["records"]], [r["final"] for r in j["records"]])["accuracy"] for j in jobs]
-        cv["fold_macro_f1"] = [scores([r["gold"] for r in j["records"]], [r["final"] for r in j["records"]])["macro_f1"] for j in jobs]
+        cv["fold_accuracy"] = [
+            scores([r["gold"] for r in j["records"]], [r["final"] for r in j["records"]])["accuracy"] for j in jobs
+        ]
+        cv["fold_macro_f1"] = [
+            scores([r["gold"] for r in j["records"]], [r["final"] for r in j["records"]])["macro_f1"] for j in jobs
+        ]
         cv["train_seconds_total"] = sum(j["train_seconds"] for j in jobs)
         if all(j.get("s2t") for j in jobs):
             n = sum(j["s2t"]["n"] for j in jobs)
@@ -433,7 +478,9 @@ def merge(out: Path, name: str, k: int) -> Dict[str, Any]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variant", required=True, choices=VARIANTS)
-    p.add_argument("--fold", default="all", help="heldout, a fold index, or all (held-out + every fold, in this process)")
+    p.add_argument(
+        "--fold", default="all", help="heldout, a fold index, or all (held-out + every fold, in this process)"
+    )
     p.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validation (0: held-out only)")
     p.add_argument("--out", required=True, help="results go to OUT/VARIANT/")
     p.add_argument("--keep-model", action="store_true", help="keep the held-out model as OUT/VARIANT/model.tar.gz")
@@ -441,18 +488,28 @@ def main() -> None:
     os.chdir(ROOT)  # component paths (data/dictionaries, data/patterns) are relative to the root
     out = Path(args.out)
     t0 = time.perf_counter()
-    jobs = ["heldout"] + [str(i) for i in range(args.folds if args.folds > 1 else 0)] if args.fold == "all" else [args.fold]
+    jobs = (
+        ["heldout"] + [str(i) for i in range(args.folds if args.folds > 1 else 0)]
+        if args.fold == "all"
+        else [args.fold]
+    )
     for fold in jobs:
         j = run_job(args.variant, fold, args.folds, out, keep_model=args.keep_model and fold == "heldout")
-        print(f"[{args.variant} {fold}] train {j['train_seconds']:.1f} s, accuracy "
-              f"{sum(r['final'] == r['gold'] for r in j['records']) / len(j['records']):.4f}", flush=True)
+        print(
+            f"[{args.variant} {fold}] train {j['train_seconds']:.1f} s, accuracy "
+            f"{sum(r['final'] == r['gold'] for r in j['records']) / len(j['records']):.4f}",
+            flush=True,
+        )
     if args.fold == "all":
         r = merge(out, args.variant, args.folds)
         h, cv, real = r["heldout"], r.get("cv", {}), r.get("realistic")
-        print(f"[{args.variant}] held-out acc {h['accuracy']:.4f} macro-F1 {h['macro_f1']:.4f}"
-              + (f" | CV acc {cv['accuracy']:.4f} macro-F1 {cv['macro_f1']:.4f}" if cv else "")
-              + (f" | realistic acc {real['accuracy']:.4f}" if real else "")
-              + f" | {time.perf_counter() - t0:.0f} s", flush=True)
+        print(
+            f"[{args.variant}] held-out acc {h['accuracy']:.4f} macro-F1 {h['macro_f1']:.4f}"
+            + (f" | CV acc {cv['accuracy']:.4f} macro-F1 {cv['macro_f1']:.4f}" if cv else "")
+            + (f" | realistic acc {real['accuracy']:.4f}" if real else "")
+            + f" | {time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Each message is parsed `--passes` times; wall and process-CPU milliseconds per p
 A further pass over the 200-character messages times each graph node (component)
 of the parse: where the time goes. It is separate because the timing wrapper costs a little.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,10 +57,15 @@ def chars200_messages() -> List[str]:
 
 def _summary(wall: List[float], cpu: List[float], n: int) -> Dict[str, Any]:
     return {
-        "n": n, "parses": len(wall),
-        "p50_ms": percentile(wall, 50), "p95_ms": percentile(wall, 95), "p99_ms": percentile(wall, 99),
-        "mean_ms": sum(wall) / len(wall), "max_ms": max(wall),
-        "cpu_p50_ms": percentile(cpu, 50), "cpu_p95_ms": percentile(cpu, 95),
+        "n": n,
+        "parses": len(wall),
+        "p50_ms": percentile(wall, 50),
+        "p95_ms": percentile(wall, 95),
+        "p99_ms": percentile(wall, 99),
+        "mean_ms": sum(wall) / len(wall),
+        "max_ms": max(wall),
+        "cpu_p50_ms": percentile(cpu, 50),
+        "cpu_p95_ms": percentile(cpu, 95),
     }
 
 
@@ -131,8 +137,10 @@ def main() -> None:
     result = asyncio.run(measure(Path(args.model), args.passes))
     write_json(Path(args.out), result)
     c = result["chars200"]
-    print(f"200-character messages: {c['n']} x {args.passes} parses, p50 {c['p50_ms']:.2f} p95 {c['p95_ms']:.2f} ms "
-          f"(CPU p95 {c['cpu_p95_ms']:.2f} ms)")
+    print(
+        f"200-character messages: {c['n']} x {args.passes} parses, p50 {c['p50_ms']:.2f} p95 {c['p95_ms']:.2f} ms "
+        f"(CPU p95 {c['cpu_p95_ms']:.2f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The PNG figures of docs/benchmarks.md (matplotlib, Agg backend, no CJK text)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"ours": "#1f77b4", "starter": "#ff7f0e", "ours before the fixes": "#2ca02c", "ours, 2 workers + Redis": "#d62728"}
+COLORS = {
+    "ours": "#1f77b4",
+    "starter": "#ff7f0e",
+    "ours before the fixes": "#2ca02c",
+    "ours, 2 workers + Redis": "#d62728",
+}
 
 
 def _save(fig, path: Path) -> Path:
@@ -22,8 +28,12 @@ def _save(fig, path: Path) -> Path:
 
 def variants(nlu: Dict[str, Any], labels: Dict[str, str], path: Path) -> Path:
     names = list(nlu)
-    metrics = [("heldout", "accuracy", "held-out accuracy"), ("heldout", "macro_f1", "held-out macro-F1"),
-               ("cv", "accuracy", "5-fold CV accuracy"), ("cv", "macro_f1", "5-fold CV macro-F1")]
+    metrics = [
+        ("heldout", "accuracy", "held-out accuracy"),
+        ("heldout", "macro_f1", "held-out macro-F1"),
+        ("cv", "accuracy", "5-fold CV accuracy"),
+        ("cv", "macro_f1", "5-fold CV macro-F1"),
+    ]
     fig, ax = plt.subplots(figsize=(10, 4.2))
     width = 0.8 / len(names)
     for i, n in enumerate(names):
@@ -75,8 +85,15 @@ def confusion(records: List[Dict[str, Any]], title: str, path: Path) -> Path:
     for i in range(n):
         for j in range(n):
             if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=5,
-                        color="white" if norm[i, j] > 0.5 else ("#c00000" if i != j else "black"))
+                ax.text(
+                    j,
+                    i,
+                    str(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=5,
+                    color="white" if norm[i, j] > 0.5 else ("#c00000" if i != j else "black"),
+                )
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
     ax.set_xticklabels(labels, rotation=90, fontsize=6)
@@ -92,8 +109,14 @@ def latency(bots: Dict[str, Dict[str, Any]], path: Path) -> Path:
     for name, r in bots.items():
         cs = sorted(int(c) for c in r["load"])
         for q, style in (("p50_ms", "-"), ("p95_ms", "--"), ("p99_ms", ":")):
-            axes[0].plot(cs, [r["load"][str(c)][q] for c in cs], style, marker="o", color=COLORS.get(name),
-                         label=f"{name} {q[:3]}")
+            axes[0].plot(
+                cs,
+                [r["load"][str(c)][q] for c in cs],
+                style,
+                marker="o",
+                color=COLORS.get(name),
+                label=f"{name} {q[:3]}",
+            )
     width = 0.8 / len(bots)
     for k, (name, r) in enumerate(bots.items()):
         cs = sorted(int(c) for c in r["load"])
@@ -131,8 +154,14 @@ def tracker(series: Dict[str, List[List[float]]], path: Path) -> Path:
         med = [statistics.median(r[t] for r in runs) for t in range(turns)]
         ax.plot(range(1, turns + 1), med, color=COLORS.get(name), alpha=0.35, lw=0.8)
         w = 10
-        smooth = [statistics.median(med[max(0, t - w // 2): t + w // 2 + 1]) for t in range(turns)]
-        ax.plot(range(1, turns + 1), smooth, color=COLORS.get(name), lw=2, label=f"{name} (median of {len(runs)} runs, 10-turn window)")
+        smooth = [statistics.median(med[max(0, t - w // 2) : t + w // 2 + 1]) for t in range(turns)]
+        ax.plot(
+            range(1, turns + 1),
+            smooth,
+            color=COLORS.get(name),
+            lw=2,
+            label=f"{name} (median of {len(runs)} runs, 10-turn window)",
+        )
     ax.set_xlabel("turn of the conversation")
     ax.set_ylabel("turn latency (ms)")
     ax.set_title("Latency vs conversation length (one conversation at a time)")
@@ -150,14 +179,20 @@ def length(settings: Dict[str, Dict[str, Any]], path: Path) -> Path:
     for label, r in settings.items():
         runs, turns = r["latency"], len(r["latency"][0])
         med = [statistics.median(conv[t] for conv in runs) for t in range(turns)]
-        smooth = [statistics.median(med[max(0, t - 10): t + 10]) for t in range(turns)]
+        smooth = [statistics.median(med[max(0, t - 10) : t + 10]) for t in range(turns)]
         lat_ax.plot(range(1, turns + 1), med, color=colors.get(label), alpha=0.3, lw=0.8)
         lat_ax.plot(range(1, turns + 1), smooth, color=colors.get(label), lw=2, label=f"{label} (20-turn window)")
-        size_ax.plot(range(1, len(r["request_bytes"]) + 1), [b / 1024 for b in r["request_bytes"]],
-                     color=colors.get(label), lw=1.5, label=label)
+        size_ax.plot(
+            range(1, len(r["request_bytes"]) + 1),
+            [b / 1024 for b in r["request_bytes"]],
+            color=colors.get(label),
+            lw=1.5,
+            label=label,
+        )
     lat_ax.set(xlabel="turn of the conversation", ylabel="turn latency (ms)", title="Turn latency")
-    size_ax.set(xlabel="turn of the conversation", ylabel="KiB sent to the action server",
-                title="Request size per turn")
+    size_ax.set(
+        xlabel="turn of the conversation", ylabel="KiB sent to the action server", title="Request size per turn"
+    )
     for ax in (lat_ax, size_ax):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
@@ -173,7 +208,12 @@ def scale(rows: List[Dict[str, Any]], path: Path) -> Path:
     axes[1].plot(fs, [r["load"]["p95_ms"] for r in rows], marker="o", label="p95")
     axes[1].set_title("single-conversation latency (ms)")
     axes[1].legend(fontsize=7)
-    axes[2].plot(fs, [(r.get("peak_rss_bytes") or {}).get("rasa", 0) / 2**20 for r in rows], marker="o", label="Rasa server peak RSS")
+    axes[2].plot(
+        fs,
+        [(r.get("peak_rss_bytes") or {}).get("rasa", 0) / 2**20 for r in rows],
+        marker="o",
+        label="Rasa server peak RSS",
+    )
     axes[2].plot(fs, [r["model_bytes"] / 2**20 for r in rows], marker="o", label="model archive")
     axes[2].set_title("memory / size (MiB)")
     axes[2].legend(fontsize=7)

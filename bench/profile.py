@@ -7,6 +7,7 @@ Sanic's `handle_request` or rasa_sdk's `webhook`); the event loop waiting for
 the next request is idle time. Shares are of that busy time. A frame's
 "inclusive" share counts every sample in which the frame is on the stack.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,11 +25,18 @@ BUCKETS: List[Tuple[str, str]] = [
     ("NLU: intent classifier", r"^process \(rasa/nlu/classifiers/(logistic_regression|diet|sklearn)"),
     ("NLU: ChineseEntityExtractor (spaCy rules + quantities)", r"^process \(addons/components/entity_extractor\.py"),
     ("NLU: cn2an import / first use", r"cn2an/"),
-    ("policies: next-action prediction", r"^_predict_next_with_tracker \(rasa/core/processor\.py|^predict_next_action \(rasa/core/processor\.py"),
+    (
+        "policies: next-action prediction",
+        r"^_predict_next_with_tracker \(rasa/core/processor\.py|^predict_next_action \(rasa/core/processor\.py",
+    ),
     ("remote actions: HTTP call to the action server", r"^run \(rasa/core/actions/action\.py"),
     ("remote actions: JSON-schema check of the reply", r"^_validate_action_result \(rasa/core/actions/action\.py"),
     ("forms (FormAction loop, incl. its remote calls)", r"^run \(rasa/core/actions/loops\.py"),
-    ("tracker store: load conversation", r"^(get_tracker|fetch_tracker_and_update_session|retrieve|retrieve_full_tracker) \(rasa/core/(processor|tracker_store)\.py"),
+    (
+        "tracker store: load conversation",
+        r"^(get_tracker|fetch_tracker_and_update_session|retrieve|retrieve_full_tracker)"
+        r" \(rasa/core/(processor|tracker_store)\.py",
+    ),
     ("tracker store: save (SQLite commit)", r"^save_tracker \(rasa/core/processor\.py"),
     ("NLG: response rendering", r"^generate \(addons/script_nlg\.py|^generate \(rasa/core/nlg/"),
     ("action server: running the action", r"^run \(rasa_sdk/executor\.py"),

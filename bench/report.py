@@ -7,6 +7,7 @@ writes in the same run; nothing here is typed in by hand. The prose is the
 Jinja2 template bench/report_template.md.j2; each function below computes the
 values of one section of it, and the template formats them.
 """
+
 from __future__ import annotations
 
 import re
@@ -107,16 +108,25 @@ def load_results(out: Path) -> Results:
         p = out / rel
         return read_json(p) if p.exists() else None
 
-    return Results(out=out, meta=load("meta.json") or {}, nlu=load("nlu/results.json"),
-                   ent=load("entities/entities.json"), ent_dict=load("entities_userdict/entities.json"),
-                   ours=load("ours/result.json"), starter=load("starter/result.json"), fixes=load("fixes/result.json"),
-                   scale=load("scale/result.json"), length=load("length/result.json"))
+    return Results(
+        out=out,
+        meta=load("meta.json") or {},
+        nlu=load("nlu/results.json"),
+        ent=load("entities/entities.json"),
+        ent_dict=load("entities_userdict/entities.json"),
+        ours=load("ours/result.json"),
+        starter=load("starter/result.json"),
+        fixes=load("fixes/result.json"),
+        scale=load("scale/result.json"),
+        length=load("length/result.json"),
+    )
 
 
 def peak_rss(r: Result) -> int:
     peaks = [(x.get("peak_rss_bytes") or {}).get("rasa", 0) for x in r["load"].values()]
-    return max(peaks + [r["memory_idle"]["rasa_rss_bytes"],
-                        (r.get("memory_after_tracker") or {}).get("rasa_rss_bytes", 0)])
+    return max(
+        peaks + [r["memory_idle"]["rasa_rss_bytes"], (r.get("memory_after_tracker") or {}).get("rasa_rss_bytes", 0)]
+    )
 
 
 def workers_rss_mib(wk: Result) -> float:
@@ -136,15 +146,19 @@ def write_figures(r: Results, img: Path) -> Dict[str, Path]:
         figs["per_intent"] = plots.per_intent(series, img / "bench_per_intent_f1.png")
         held = read_json(r.out / "nlu/chosen/job-heldout.json")["records"]
         figs["confusion"] = plots.confusion(
-            held, "Chosen pipeline, held-out tests/test_nlu.yml (counts; colour = row share)",
-            img / "bench_confusion_heldout.png")
+            held,
+            "Chosen pipeline, held-out tests/test_nlu.yml (counts; colour = row share)",
+            img / "bench_confusion_heldout.png",
+        )
         if chosen.get("cv"):
             recs = []
             for i in range(r.nlu["folds"]):
                 recs += read_json(r.out / f"nlu/chosen/job-{i}.json")["records"]
             figs["confusion_cv"] = plots.confusion(
-                recs, "Chosen pipeline, 5-fold CV over data/nlu (counts; colour = row share)",
-                img / "bench_confusion_cv.png")
+                recs,
+                "Chosen pipeline, 5-fold CV over data/nlu (counts; colour = row share)",
+                img / "bench_confusion_cv.png",
+            )
         real = {x["label"]: x["realistic"]["kinds"] for x in v.values() if x.get("realistic")}
         if real:
             figs["realistic"] = plots.realistic_kinds(real, T["kind"], img / "bench_realistic_kinds.png")
@@ -174,16 +188,24 @@ def header(r: Results) -> Section:
         "quick": (m.get("settings") or {}).get("quick"),
         "partial": set(m.get("sections_run") or secs) != set(secs),
         "sections_run": ", ".join(m.get("sections_run") or []),
-        **{k: m.get(k, "–") for k in ("date_utc", "git_commit", "nproc", "cpu_model", "memory_gb", "os", "python",
-                                      "rasa", "command")},
+        **{
+            k: m.get(k, "–")
+            for k in ("date_utc", "git_commit", "nproc", "cpu_model", "memory_gb", "os", "python", "rasa", "command")
+        },
         "dirty": m.get("git_dirty"),
         "wall_minutes": (m.get("wall_seconds") or 0) / 60,
         "loadavg_start": m.get("loadavg_at_start"),
         "loadavg_end": m.get("loadavg_at_end"),
-        "sections": [{"name": name, "date": t.get("date_utc") or "–",
-                      "commit": f"`{t['git_commit'][:7]}`" if t.get("git_commit") else "–",
-                      "wall_minutes": t["wall_seconds"] / 60, "cpu_minutes": t["cpu_seconds"] / 60}
-                     for name, t in secs.items()],
+        "sections": [
+            {
+                "name": name,
+                "date": t.get("date_utc") or "–",
+                "commit": f"`{t['git_commit'][:7]}`" if t.get("git_commit") else "–",
+                "wall_minutes": t["wall_seconds"] / 60,
+                "cpu_minutes": t["cpu_seconds"] / 60,
+            }
+            for name, t in secs.items()
+        ],
         "longest_job": {"name": longest[0], "minutes": longest[1] / 60} if longest else None,
         "busy": {"load": la_start[0], "nproc": m.get("nproc")} if busy else None,
     }
@@ -201,13 +223,31 @@ def _ours_targets(r: Results) -> Section:
         ours10, starter10 = o["load"]["10"]["throughput_tps"], s["load"]["10"]["throughput_tps"]
         ratio = _ratio(ours10, starter10)
         wk = r.workers
-        workers = ({"ratio": wk["load"]["10"]["throughput_tps"] / starter10, "workers": wk["workers"],
-                    "rss_mib": workers_rss_mib(wk)} if wk.get("load") else None)
-        throughput = {"ratio": ratio, "ours": ours10, "starter": starter10, "workers": workers,
-                      "met": ratio >= T["ratio_10"]}
-    return {"p95": p95, "p95_met": p95 <= T["p95_ms"], "throughput": throughput,
-            "startup": startup, "startup_met": startup <= T["startup_s"],
-            "rss_mib": rss_gb * 1024, "rss_met": rss_gb <= T["rss_gb"]}
+        workers = (
+            {
+                "ratio": wk["load"]["10"]["throughput_tps"] / starter10,
+                "workers": wk["workers"],
+                "rss_mib": workers_rss_mib(wk),
+            }
+            if wk.get("load")
+            else None
+        )
+        throughput = {
+            "ratio": ratio,
+            "ours": ours10,
+            "starter": starter10,
+            "workers": workers,
+            "met": ratio >= T["ratio_10"],
+        }
+    return {
+        "p95": p95,
+        "p95_met": p95 <= T["p95_ms"],
+        "throughput": throughput,
+        "startup": startup,
+        "startup_met": startup <= T["startup_s"],
+        "rss_mib": rss_gb * 1024,
+        "rss_met": rss_gb <= T["rss_gb"],
+    }
 
 
 def _nlu_targets(r: Results) -> Section:
@@ -272,8 +312,12 @@ def _length_targets(r: Results) -> Section:
     if not on:
         return None
     s = on["summary"]
-    return {**s, "conversation_turns": r.length["turns"], "ratio_met": s["ratio_last_first"] <= T["length_ratio"],
-            "p95_met": s["p95_ms"] <= T["p95_ms"]}
+    return {
+        **s,
+        "conversation_turns": r.length["turns"],
+        "ratio_met": s["ratio_last_first"] <= T["length_ratio"],
+        "p95_met": s["p95_ms"] <= T["p95_ms"],
+    }
 
 
 def summary(r: Results) -> Section:
@@ -282,8 +326,13 @@ def summary(r: Results) -> Section:
     fixes = None
     if r.fixes and r.ours:
         fixes = {"before": r.fixes["load"], "after": r.ours["load"]}
-    return {"ours": _ours_targets(r), "nlu": _nlu_targets(r), "realistic": _realistic_targets(r),
-            "length": _length_targets(r), "fixes": fixes}
+    return {
+        "ours": _ours_targets(r),
+        "nlu": _nlu_targets(r),
+        "realistic": _realistic_targets(r),
+        "length": _length_targets(r),
+        "fixes": fixes,
+    }
 
 
 def reproduce(r: Results) -> Section:
@@ -320,16 +369,26 @@ def accuracy(r: Results) -> Section:
     pipelines = []
     for name, x in v.items():
         h, cv = x["heldout"], x.get("cv")
-        pipelines.append({
-            "name": name, "label": x["label"], "heldout": h, "cv": cv,
-            "best": {f"{part}_{key}": bool(x.get(part)) and is_best(x, part, key)
-                     for part in ("heldout", "cv") for key in ("accuracy", "macro_f1")},
-            "oos_heldout": h.get("oos", {}).get("recall"), "oos_cv": (cv or {}).get("oos", {}).get("recall"),
-            "mcnemar": {part: ev.mcnemar(name, part) for part in ("heldout", "cv")} if name != "chosen" else {},
-            "train_seconds": x["train_seconds"],
-            "model_mib": (x["model_bytes"] or 0) / MiB if x["model_bytes"] else None,
-            "parse_p50": (h.get("parse_ms") or {}).get("p50"), "parse_p95": (h.get("parse_ms") or {}).get("p95"),
-        })
+        pipelines.append(
+            {
+                "name": name,
+                "label": x["label"],
+                "heldout": h,
+                "cv": cv,
+                "best": {
+                    f"{part}_{key}": bool(x.get(part)) and is_best(x, part, key)
+                    for part in ("heldout", "cv")
+                    for key in ("accuracy", "macro_f1")
+                },
+                "oos_heldout": h.get("oos", {}).get("recall"),
+                "oos_cv": (cv or {}).get("oos", {}).get("recall"),
+                "mcnemar": {part: ev.mcnemar(name, part) for part in ("heldout", "cv")} if name != "chosen" else {},
+                "train_seconds": x["train_seconds"],
+                "model_mib": (x["model_bytes"] or 0) / MiB if x["model_bytes"] else None,
+                "parse_p50": (h.get("parse_ms") or {}).get("p50"),
+                "parse_p95": (h.get("parse_ms") or {}).get("p95"),
+            }
+        )
     diet = None  # Rasa's default DIET pipeline is cross-validated only with --diet-cv (slow)
     if "default_jieba" in v and not v["default_jieba"].get("cv") and r.nlu["folds"] > 1:
         t = (r.nlu.get("job_seconds") or {}).get("default_jieba-heldout")
@@ -355,8 +414,11 @@ def accuracy(r: Results) -> Section:
 def _pooled(r: Results) -> Section:
     v = r.nlu["variants"]
     scores = [(name, r.evidence.pooled_scores(name)) for name in v]
-    rows = [{"label": v[n]["label"], **sc, "mcnemar": r.evidence.mcnemar(n, "pooled") if n != "chosen" else None}
-            for n, sc in scores if sc]
+    rows = [
+        {"label": v[n]["label"], **sc, "mcnemar": r.evidence.mcnemar(n, "pooled") if n != "chosen" else None}
+        for n, sc in scores
+        if sc
+    ]
     if not rows:
         return None
     best_a = max(x["accuracy"] for x in rows)
@@ -371,14 +433,23 @@ def _scripts(v: Result) -> Result:
     for x in v.values():
         p, cv = x.get("heldout_s2t") or {}, x.get("cv")
         cv_s2t = (cv or {}).get("s2t")
-        rows.append({
-            "label": x["label"], "heldout": x["heldout"], "gap": x["heldout"].get("script_gap_points"),
-            "s2t_simplified": p.get("accuracy_simplified"), "s2t_traditional": p.get("accuracy_as_traditional"),
-            "cv": cv, "cv_s2t": cv_s2t,
-            "paired_gap": 100 * (p.get("accuracy_simplified", 0) - p.get("accuracy_as_traditional", 0)) if p else None,
-            "cv_paired_gap": (100 * (cv_s2t["accuracy_simplified"] - cv_s2t["accuracy_as_traditional"])
-                              if cv_s2t else None),
-        })
+        rows.append(
+            {
+                "label": x["label"],
+                "heldout": x["heldout"],
+                "gap": x["heldout"].get("script_gap_points"),
+                "s2t_simplified": p.get("accuracy_simplified"),
+                "s2t_traditional": p.get("accuracy_as_traditional"),
+                "cv": cv,
+                "cv_s2t": cv_s2t,
+                "paired_gap": 100 * (p.get("accuracy_simplified", 0) - p.get("accuracy_as_traditional", 0))
+                if p
+                else None,
+                "cv_paired_gap": (
+                    100 * (cv_s2t["accuracy_simplified"] - cv_s2t["accuracy_as_traditional"]) if cv_s2t else None
+                ),
+            }
+        )
     c = v["chosen"]
     h = c["heldout"]
     s2t = c.get("heldout_s2t") or {}
@@ -411,9 +482,14 @@ def _per_intent(r: Results) -> Result:
     return {
         "labels": [x["label"] for x in v.values()],
         "has_cv": bool(cv),
-        "rows": [{"intent": i, "f1": [x["heldout"]["per_intent_f1"].get(i, 0) for x in v.values()],
-                  "cv": cv["per_intent_f1"].get(i, 0) if cv else None}
-                 for i in sorted(v["chosen"]["heldout"]["per_intent_f1"])],
+        "rows": [
+            {
+                "intent": i,
+                "f1": [x["heldout"]["per_intent_f1"].get(i, 0) for x in v.values()],
+                "cv": cv["per_intent_f1"].get(i, 0) if cv else None,
+            }
+            for i in sorted(v["chosen"]["heldout"]["per_intent_f1"])
+        ],
         "errors": [{"gold": g, "predicted": p, "n": n} for (g, p), n in errors.most_common(10)],
     }
 
@@ -429,12 +505,22 @@ def _realistic(r: Results) -> Section:
     return {
         "chosen": c,
         "n_also": sum(1 for x in r.evidence.records("chosen", "realistic") or [] if x.get("also")),
-        "rows": [{"label": x["label"], **real, "different_gap": 100 * (real["simplified_accuracy"]
-                                                                      - real["traditional_accuracy"])}
-                 for _, x, real in rows],
-        "kinds": [{"name": k, "n": c["kinds"][k]["n"],
-                   "accuracy": [(real["kinds"].get(k) or {}).get("accuracy") for _, _, real in rows]}
-                  for k in kinds],
+        "rows": [
+            {
+                "label": x["label"],
+                **real,
+                "different_gap": 100 * (real["simplified_accuracy"] - real["traditional_accuracy"]),
+            }
+            for _, x, real in rows
+        ],
+        "kinds": [
+            {
+                "name": k,
+                "n": c["kinds"][k]["n"],
+                "accuracy": [(real["kinds"].get(k) or {}).get("accuracy") for _, _, real in rows],
+            }
+            for k in kinds
+        ],
         "paired": [{"label": x["label"], **m} for x, m in paired if m],
         "confusions": [(confusion.replace(" -> ", " → "), n) for confusion, n in (c.get("confusions") or [])[:10]],
         "missed": [e for e in c.get("errors") or [] if "live_emergency" in e["kinds"]],
@@ -451,8 +537,12 @@ def _focus(r: Results) -> Section:
 
     def cost(x: Result) -> Result:
         parse = x["heldout"].get("parse_ms") or {}
-        return {"train_seconds": x["train_seconds"], "model_mib": (x["model_bytes"] or 0) / MiB,
-                "parse_p50": parse.get("p50"), "parse_p95": parse.get("p95")}
+        return {
+            "train_seconds": x["train_seconds"],
+            "model_mib": (x["model_bytes"] or 0) / MiB,
+            "parse_p50": parse.get("p50"),
+            "parse_p95": parse.get("p95"),
+        }
 
     return {
         "reference": ref["label"],
@@ -479,10 +569,17 @@ def _focus_kinds(r: Results) -> Optional[List[Result]]:
     rows = []
     for k in sorted((k for k in c["kinds"] if k in ref["kinds"]), key=delta):
         both = [(x, y) for x, y in zip(crec, rrec) if k in (x["kinds"] or ["plain"])]
-        rows.append({"name": k, "n": c["kinds"][k]["n"], "chosen": c["kinds"][k]["accuracy"],
-                     "other": ref["kinds"][k]["accuracy"], "delta": 100 * delta(k),
-                     "only_chosen": sum(x["final"] == x["gold"] and y["final"] != y["gold"] for x, y in both),
-                     "only_other": sum(x["final"] != x["gold"] and y["final"] == y["gold"] for x, y in both)})
+        rows.append(
+            {
+                "name": k,
+                "n": c["kinds"][k]["n"],
+                "chosen": c["kinds"][k]["accuracy"],
+                "other": ref["kinds"][k]["accuracy"],
+                "delta": 100 * delta(k),
+                "only_chosen": sum(x["final"] == x["gold"] and y["final"] != y["gold"] for x, y in both),
+                "only_other": sum(x["final"] != x["gold"] and y["final"] == y["gold"] for x, y in both),
+            }
+        )
     return rows
 
 
@@ -494,13 +591,27 @@ def entities(r: Results) -> Section:
     names = {"overdue_duration": "overdue_duration (duration)"}
     rows = []
     for t in ("amount", "bank", "overdue_duration", "relation", "all"):
-        rows.append({"name": names.get(t, t), **e["scores"][t],
-                     "sentences": e["sentences"] if t == "all" else e["sentences_per_type"].get(t, "–"),
-                     "userdict": r.ent_dict["scores"][t] if r.ent_dict else None})
-    return {**e, "rows": rows, "userdict": bool(r.ent_dict),
-            "errors": [{"text": err["text"],
-                        "missed": ", ".join(f"{t}={x}" for t, x in err["missing"]) or "–",
-                        "extra": ", ".join(f"{t}={x}" for t, x in err["extra"]) or "–"} for err in e["errors"]]}
+        rows.append(
+            {
+                "name": names.get(t, t),
+                **e["scores"][t],
+                "sentences": e["sentences"] if t == "all" else e["sentences_per_type"].get(t, "–"),
+                "userdict": r.ent_dict["scores"][t] if r.ent_dict else None,
+            }
+        )
+    return {
+        **e,
+        "rows": rows,
+        "userdict": bool(r.ent_dict),
+        "errors": [
+            {
+                "text": err["text"],
+                "missed": ", ".join(f"{t}={x}" for t, x in err["missing"]) or "–",
+                "extra": ", ".join(f"{t}={x}" for t, x in err["extra"]) or "–",
+            }
+            for err in e["errors"]
+        ],
+    }
 
 
 # ---------------------------------------------------------------------- 3. speed and cost
@@ -509,15 +620,28 @@ def speed(r: Results) -> Section:
     if not o:
         return None
     wk = r.workers
-    bots = (("ours", o), ("starter", s), ("ours before the fixes of 3.3", r.fixes),
-            (f"ours, {wk.get('workers', 2)} workers + Redis locks (a connection per request)", wk))
-    levels = [{"level": c, "bot": name, **x["load"][c]}
-              for c in ("1", "10", "50") for name, x in bots if x and c in x.get("load", {})]
+    bots = (
+        ("ours", o),
+        ("starter", s),
+        ("ours before the fixes of 3.3", r.fixes),
+        (f"ours, {wk.get('workers', 2)} workers + Redis locks (a connection per request)", wk),
+    )
+    levels = [
+        {"level": c, "bot": name, **x["load"][c]}
+        for c in ("1", "10", "50")
+        for name, x in bots
+        if x and c in x.get("load", {})
+    ]
 
     def ratios(a: Result) -> List[Result]:
-        return [{"level": c, **{k: _ratio(a[c][k], s["load"][c][k])
-                                for k in ("throughput_tps", "p50_ms", "p95_ms", "p99_ms")}}
-                for c in ("1", "10", "50") if c in a]
+        return [
+            {
+                "level": c,
+                **{k: _ratio(a[c][k], s["load"][c][k]) for k in ("throughput_tps", "p50_ms", "p95_ms", "p99_ms")},
+            }
+            for c in ("1", "10", "50")
+            if c in a
+        ]
 
     return {
         "levels": levels,
@@ -538,8 +662,12 @@ def _realistic_speed(o: Result) -> Section:
     lr = (o.get("load_realistic") or {}).get("1")
     if not lr:
         return None
-    return {**lr, "messages": lr.get("messages", "–"), "heldout_load": o["load"]["1"],
-            "met": lr["p95_ms"] <= T["p95_ms"]}
+    return {
+        **lr,
+        "messages": lr.get("messages", "–"),
+        "heldout_load": o["load"]["1"],
+        "met": lr["p95_ms"] <= T["p95_ms"],
+    }
 
 
 def _parse_latency(o: Result) -> Section:
@@ -550,14 +678,23 @@ def _parse_latency(o: Result) -> Section:
     split = pl.get("chars200_components")
     return {
         "passes": pl.get("passes", "–"),
-        "loadavg_before": pl.get("loadavg_before"), "loadavg_after": pl.get("loadavg_after"),
-        "rows": [{"label": label, **pl[key]} for label, key in (("200 characters each", "chars200"),
-                                                                 ("realistic set as written", "realistic"))
-                 if pl.get(key)],
+        "loadavg_before": pl.get("loadavg_before"),
+        "loadavg_after": pl.get("loadavg_after"),
+        "rows": [
+            {"label": label, **pl[key]}
+            for label, key in (("200 characters each", "chars200"), ("realistic set as written", "realistic"))
+            if pl.get(key)
+        ],
         "met": c["p95_ms"] <= T["parse_200_ms"],
-        "split": split and {"whole_ms": split["whole_parse_ms"],
-                            "nodes": [{"name": n, "ms": ms, "share": ms / split["whole_parse_ms"]}
-                                      for n, ms in split["nodes_ms"].items() if ms >= 0.05]},
+        "split": split
+        and {
+            "whole_ms": split["whole_parse_ms"],
+            "nodes": [
+                {"name": n, "ms": ms, "share": ms / split["whole_parse_ms"]}
+                for n, ms in split["nodes_ms"].items()
+                if ms >= 0.05
+            ],
+        },
     }
 
 
@@ -570,8 +707,9 @@ def _cost(o: Result, s: Optional[Result]) -> Result:
         "runs": len(o["startup_seconds"]),
         "startup": row(statistics.median(o["startup_seconds"]), statistics.median(s["startup_seconds"]) if s else None),
         "startup_each": {"ours": o["startup_seconds"], "starter": s["startup_seconds"] if s else None},
-        "rss_idle": row(o["memory_idle"]["rasa_rss_bytes"] / MiB,
-                        s["memory_idle"]["rasa_rss_bytes"] / MiB if s else None),
+        "rss_idle": row(
+            o["memory_idle"]["rasa_rss_bytes"] / MiB, s["memory_idle"]["rasa_rss_bytes"] / MiB if s else None
+        ),
         "rss_peak": row(peak_rss(o) / MiB, peak_rss(s) / MiB if s else None),
         "action_idle_mib": o["memory_idle"]["action_server_rss_bytes"] / MiB,
         "action_peak_mib": max(act) / MiB,
@@ -594,9 +732,16 @@ def _profile(r: Results) -> Result:
         "rasa": rasa,
         "action_busy": action.get("busy_share") if action and "error" not in action else None,
         "action_ok": bool(action) and "error" not in action,
-        "fixes": fx and {"before": fx["load"], "after": o["load"], "first_turn_before": fx["first_turn_ms"],
-                         "first_turn_after": o["first_turn_ms"], "p95_met": o["load"]["1"]["p95_ms"] <= T["p95_ms"],
-                         "floor": _floor(r), "each": fx.get("each")},
+        "fixes": fx
+        and {
+            "before": fx["load"],
+            "after": o["load"],
+            "first_turn_before": fx["first_turn_ms"],
+            "first_turn_after": o["first_turn_ms"],
+            "p95_met": o["load"]["1"]["p95_ms"] <= T["p95_ms"],
+            "floor": _floor(r),
+            "each": fx.get("each"),
+        },
     }
 
 
@@ -614,20 +759,43 @@ def _floor(r: Results) -> Section:
     if wk.get("load"):
         t10 = wk["load"]["10"]["throughput_tps"]
         rss = workers_rss_mib(wk)
-        workers = {"n": wk["workers"], "tps": t10, "vs_one": t10 / o["load"]["10"]["throughput_tps"],
-                   "vs_starter": t10 / starter10, "short": t10 / starter10 < T["ratio_10"], "rss_mib": rss,
-                   "over_memory": rss > T["rss_gb"] * 1024, "turn_ms": 1000 / o["load"]["10"]["throughput_tps"],
-                   "floor_turn_ms": 1000 / floor10, "cpu_per_turn_ms": 2000 / need}
-    return {"starter10": starter10, "need": need, "budget_ms": 1000 / need, "tps": floor10,
-            "p50_10": fl["10"]["p50_ms"], "p50_1": fl["1"]["p50_ms"], "vs_starter": floor10 / starter10,
-            "workers": workers, "unavailable": wk.get("unavailable")}
+        workers = {
+            "n": wk["workers"],
+            "tps": t10,
+            "vs_one": t10 / o["load"]["10"]["throughput_tps"],
+            "vs_starter": t10 / starter10,
+            "short": t10 / starter10 < T["ratio_10"],
+            "rss_mib": rss,
+            "over_memory": rss > T["rss_gb"] * 1024,
+            "turn_ms": 1000 / o["load"]["10"]["throughput_tps"],
+            "floor_turn_ms": 1000 / floor10,
+            "cpu_per_turn_ms": 2000 / need,
+        }
+    return {
+        "starter10": starter10,
+        "need": need,
+        "budget_ms": 1000 / need,
+        "tps": floor10,
+        "p50_10": fl["10"]["p50_ms"],
+        "p50_1": fl["1"]["p50_ms"],
+        "vs_starter": floor10 / starter10,
+        "workers": workers,
+        "unavailable": wk.get("unavailable"),
+    }
 
 
 def _scale(r: Results) -> Optional[List[Result]]:
     if not r.scale:
         return None
-    return [{**x, "model_mib": x["model_bytes"] / MiB, "rss_idle_mib": x["memory_idle"]["rasa_rss_bytes"] / MiB,
-             "rss_peak_mib": (x.get("peak_rss_bytes") or {}).get("rasa", 0) / MiB} for x in r.scale["rows"]]
+    return [
+        {
+            **x,
+            "model_mib": x["model_bytes"] / MiB,
+            "rss_idle_mib": x["memory_idle"]["rasa_rss_bytes"] / MiB,
+            "rss_peak_mib": (x.get("peak_rss_bytes") or {}).get("rasa", 0) / MiB,
+        }
+        for x in r.scale["rows"]
+    ]
 
 
 def _tracker(o: Result, s: Optional[Result]) -> Section:
@@ -644,11 +812,20 @@ def _tracker(o: Result, s: Optional[Result]) -> Section:
         lo, hi = max(0, t - 6), min(turns, t + 4)
         return statistics.median(x for run in rs for x in run[lo:hi])
 
-    bots = [{"name": name, "at": [at(x["tracker"], t) for t in marks], "window": [win(x["tracker"], t) for t in marks]}
-            for name, x in (("ours", o), ("starter", s)) if x and x.get("tracker")]
+    bots = [
+        {"name": name, "at": [at(x["tracker"], t) for t in marks], "window": [win(x["tracker"], t) for t in marks]}
+        for name, x in (("ours", o), ("starter", s))
+        if x and x.get("tracker")
+    ]
     first, last = win(runs, marks[0] if marks[0] > 5 else 6), win(runs, marks[-1])
-    return {"runs": len(runs), "turns": turns, "marks": marks, "bots": bots, "growth": last / first,
-            "rss_mib": (o.get("memory_after_tracker") or {}).get("rasa_rss_bytes", 0) / MiB}
+    return {
+        "runs": len(runs),
+        "turns": turns,
+        "marks": marks,
+        "bots": bots,
+        "growth": last / first,
+        "rss_mib": (o.get("memory_after_tracker") or {}).get("rasa_rss_bytes", 0) / MiB,
+    }
 
 
 def _length(r: Results) -> Section:
@@ -665,28 +842,58 @@ def _length(r: Results) -> Section:
         rows = []
         for proc, label in (("rasa", "Rasa server"), ("action_server", "action server")):
             for part in prof[cols[0][0]][cols[0][1]][proc]["parts"]:
-                rows.append({"label": f"{label}: {part}", "bold": False,
-                             "ms": [prof[k][w][proc]["parts"].get(part, 0) for k, w in cols]})
-            rows.append({"label": f"{label}: whole turn (busy)", "bold": True,
-                         "ms": [prof[k][w][proc]["busy_ms_per_turn"] for k, w in cols]})
-        split = {"rate": any_p["rate"], "turns_per_window": any_p["turns_per_window"],
-                 "end": any_p["windows"]["end"], "cols": cols, "rows": rows}
-    return {**ln, "marks": [x["turn"] for x in next(iter(settings.values()))["summary"]["rows"]],
-            "rows": [{"key": k, **settings[k]["summary"]} for k in ("segments-off", "segments-on") if k in settings],
-            "split": split}
+                rows.append(
+                    {
+                        "label": f"{label}: {part}",
+                        "bold": False,
+                        "ms": [prof[k][w][proc]["parts"].get(part, 0) for k, w in cols],
+                    }
+                )
+            rows.append(
+                {
+                    "label": f"{label}: whole turn (busy)",
+                    "bold": True,
+                    "ms": [prof[k][w][proc]["busy_ms_per_turn"] for k, w in cols],
+                }
+            )
+        split = {
+            "rate": any_p["rate"],
+            "turns_per_window": any_p["turns_per_window"],
+            "end": any_p["windows"]["end"],
+            "cols": cols,
+            "rows": rows,
+        }
+    return {
+        **ln,
+        "marks": [x["turn"] for x in next(iter(settings.values()))["summary"]["rows"]],
+        "rows": [{"key": k, **settings[k]["summary"]} for k in ("segments-off", "segments-on") if k in settings],
+        "split": split,
+    }
 
 
 # ---------------------------------------------------------------------- rendering
 def context(r: Results) -> Dict[str, Any]:
-    return {"target": T, "header": header(r), "summary": summary(r), "reproduce": reproduce(r),
-            "accuracy": accuracy(r), "entities": entities(r), "speed": speed(r)}
+    return {
+        "target": T,
+        "header": header(r),
+        "summary": summary(r),
+        "reproduce": reproduce(r),
+        "accuracy": accuracy(r),
+        "entities": entities(r),
+        "speed": speed(r),
+    }
 
 
 def _template():
     import jinja2
 
-    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters.update(f=f, pct=pct, ok=ok, la=la, fmt=fmt, bold=bold)
     # A line ending in a backslash continues on the next one: long paragraphs stay one line in the page.
     source = re.sub(r"\\\n[ \t]*", "", TEMPLATE.read_text(encoding="utf-8"))
@@ -710,5 +917,6 @@ def write_report(out: Path = OUT, docs: Path = DOCS) -> Path:
 
 if __name__ == "__main__":
     # python -m bench.report [OUT [DOCS]]: DOCS other than docs/ renders a copy without touching the committed page
-    print(write_report(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT,
-                       Path(sys.argv[2]) if len(sys.argv) > 2 else DOCS))
+    print(
+        write_report(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT, Path(sys.argv[2]) if len(sys.argv) > 2 else DOCS)
+    )

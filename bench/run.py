@@ -30,6 +30,7 @@ the accuracy jobs have finished):
 Raw results: bench/out/ (gitignored). Nothing is cached between runs: every
 model is trained from scratch with Rasa's cache off, in a temporary folder.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    OUT, PY, RASA, ROOT as _ROOT, bench_env, fresh_dir, loadavg, machine_info, read_json, run, write_json,
+    OUT,
+    PY,
+    ROOT as _ROOT,
+    bench_env,
+    fresh_dir,
+    loadavg,
+    machine_info,
+    read_json,
+    run,
+    write_json,
 )
 
 SECTIONS = ["nlu", "ours", "length", "starter", "fixes", "scale", "report"]
@@ -78,6 +88,7 @@ def log(msg: str) -> None:
 
 # --------------------------------------------------------------------------- settings
 
+
 class Settings:
     def __init__(self, args: argparse.Namespace) -> None:
         quick = args.quick
@@ -104,14 +115,27 @@ class Settings:
 
 # --------------------------------------------------------------------------- nlu
 
+
 def nlu_section(out: Path, tmp: Path, s: Settings) -> None:
     """Every pipeline variant's held-out + CV jobs, `s.jobs` processes at a time."""
     from bench.nlu import VARIANTS, merge
 
     nout = fresh_dir(out / "nlu")
     single = s.jobs > 1
-    threads = {k: "1" for k in ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS",
-                                "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")} if single else {}
+    threads = (
+        {
+            k: "1"
+            for k in (
+                "TF_INTRA_OP_PARALLELISM_THREADS",
+                "TF_INTER_OP_PARALLELISM_THREADS",
+                "OMP_NUM_THREADS",
+                "OPENBLAS_NUM_THREADS",
+                "MKL_NUM_THREADS",
+            )
+        }
+        if single
+        else {}
+    )
     env = bench_env(tmp, **threads)
     nlu = [PY, "-m", "bench.nlu", "--folds", str(s.folds), "--out", str(nout)]
     folds = [str(i) for i in range(s.folds)] if s.folds > 1 else []
@@ -122,18 +146,38 @@ def nlu_section(out: Path, tmp: Path, s: Settings) -> None:
     for fold in ["heldout"] + (folds if s.diet_cv else []):
         tasks.append((200.0, f"default_jieba-{fold}", [nlu + ["--variant", "default_jieba", "--fold", fold]]))
     chosen_model = nout / "chosen" / "model.tar.gz"
-    tasks.append((25.0 * (1 + len(folds)), "chosen", [
-        nlu + ["--variant", "chosen", "--fold", "all", "--keep-model"],
-        [PY, "-m", "bench.entities", "--model", str(chosen_model), "--out", str(out / "entities")],
-    ]))
+    tasks.append(
+        (
+            25.0 * (1 + len(folds)),
+            "chosen",
+            [
+                nlu + ["--variant", "chosen", "--fold", "all", "--keep-model"],
+                [PY, "-m", "bench.entities", "--model", str(chosen_model), "--out", str(out / "entities")],
+            ],
+        )
+    )
     tasks.append((25.0 * (1 + len(folds)), "no_normalizer", [nlu + ["--variant", "no_normalizer", "--fold", "all"]]))
     # Today's pipeline before issue 11's question focus: the reference of the focus decision (report 1.5).
     tasks.append((25.0 * (1 + len(folds)), "no_focus", [nlu + ["--variant", "no_focus", "--fold", "all"]]))
     # A user dictionary changes jieba's cuts for the entity extractor too: score its entities as well.
-    tasks.append((25.0 * (1 + len(folds)), "userdict", [
-        nlu + ["--variant", "userdict", "--fold", "all", "--keep-model"],
-        [PY, "-m", "bench.entities", "--model", str(nout / "userdict" / "model.tar.gz"), "--out", str(out / "entities_userdict")],
-    ]))
+    tasks.append(
+        (
+            25.0 * (1 + len(folds)),
+            "userdict",
+            [
+                nlu + ["--variant", "userdict", "--fold", "all", "--keep-model"],
+                [
+                    PY,
+                    "-m",
+                    "bench.entities",
+                    "--model",
+                    str(nout / "userdict" / "model.tar.gz"),
+                    "--out",
+                    str(out / "entities_userdict"),
+                ],
+            ],
+        )
+    )
     tasks.append((10.0, "sklearn_baseline", [nlu + ["--variant", "sklearn_baseline", "--fold", "all"]]))
     tasks.sort(key=lambda t: -t[0])
 
@@ -153,22 +197,33 @@ def nlu_section(out: Path, tmp: Path, s: Settings) -> None:
             timings[name] = seconds
             log(f"nlu job {name}: {seconds:.0f} s")
     results = {v: merge(nout, v, s.folds) for v in VARIANTS}
-    write_json(nout / "results.json", {
-        "variants": results, "folds": s.folds, "jobs": s.jobs, "seconds": time.perf_counter() - t0,
-        "job_seconds": timings,
-        "commands": {
-            "job": "python -m bench.nlu --variant VARIANT --fold heldout|0..4 --folds 5 --out bench/out/nlu",
-            "entities": "python -m bench.entities --model bench/out/nlu/chosen/model.tar.gz --out bench/out/entities",
+    write_json(
+        nout / "results.json",
+        {
+            "variants": results,
+            "folds": s.folds,
+            "jobs": s.jobs,
+            "seconds": time.perf_counter() - t0,
+            "job_seconds": timings,
+            "commands": {
+                "job": "python -m bench.nlu --variant VARIANT --fold heldout|0..4 --folds 5 --out bench/out/nlu",
+                "entities": (
+                    "python -m bench.entities --model bench/out/nlu/chosen/model.tar.gz --out bench/out/entities"
+                ),
+            },
         },
-    })
+    )
     for v, r in results.items():
         h, cv, real = r["heldout"], r.get("cv") or {}, r.get("realistic")
-        log(f"{v:18s} held-out acc {h['accuracy']:.4f} F1 {h['macro_f1']:.4f}"
+        log(
+            f"{v:18s} held-out acc {h['accuracy']:.4f} F1 {h['macro_f1']:.4f}"
             + (f" | CV acc {cv['accuracy']:.4f} F1 {cv['macro_f1']:.4f}" if cv else "")
-            + (f" | realistic acc {real['accuracy']:.4f}" if real else ""))
+            + (f" | realistic acc {real['accuracy']:.4f}" if real else "")
+        )
 
 
 # --------------------------------------------------------------------------- serving
+
 
 def _profile(running, seconds: float, out: Path, messages: List[str], s: Settings) -> Dict[str, Any]:
     """py-spy on the Rasa server and the action server during a single-conversation load."""
@@ -181,14 +236,36 @@ def _profile(running, seconds: float, out: Path, messages: List[str], s: Setting
     procs = {}
     for name, pid in running.pids().items():
         raw = out / f"profile-{name}.txt"
-        procs[name] = (raw, subprocess.Popen(
-            [spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
-             "--format", "raw", "--output", str(raw), "--nonblocking"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        procs[name] = (
+            raw,
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(int(seconds)),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(raw),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            ),
+        )
     time.sleep(1.0)
     load = asyncio.run(run_load(running.url, messages, 1, seconds - 2, 0.5, s.turns_per_conversation, prefix="profile"))
-    result: Dict[str, Any] = {"available": True, "seconds": seconds, "load_under_profiler": load,
-                              "command": f"py-spy record --pid PID --duration {int(seconds)} --rate 200 --format raw --nonblocking"}
+    result: Dict[str, Any] = {
+        "available": True,
+        "seconds": seconds,
+        "load_under_profiler": load,
+        "command": f"py-spy record --pid PID --duration {int(seconds)} --rate 200 --format raw --nonblocking",
+    }
     for name, (raw, proc) in procs.items():
         try:
             _, err = proc.communicate(timeout=seconds + 30)
@@ -202,30 +279,62 @@ def _profile(running, seconds: float, out: Path, messages: List[str], s: Setting
     return result
 
 
-def measure_loads(running, messages: List[str], s: Settings, label: str, keepalive: bool = True) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+def measure_loads(
+    running, messages: List[str], s: Settings, label: str, keepalive: bool = True
+) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """A few dozen warm-up turns, then the closed-loop load at each concurrency, peak RSS sampled during each."""
     from bench.load import run_load
     from bench.serve import MemorySampler
 
-    warm = asyncio.run(run_load(running.url, messages, 4, 4.0 if s.quick else 8.0, 0.0, s.turns_per_conversation,
-                                prefix="warm", keepalive=keepalive))
+    warm = asyncio.run(
+        run_load(
+            running.url,
+            messages,
+            4,
+            4.0 if s.quick else 8.0,
+            0.0,
+            s.turns_per_conversation,
+            prefix="warm",
+            keepalive=keepalive,
+        )
+    )
     loads: Dict[str, Any] = {}
     for c in CONCURRENCY:
         with MemorySampler(running.pids()) as mem:
-            res = asyncio.run(run_load(running.url, messages, c, s.duration, s.warmup, s.turns_per_conversation,
-                                       prefix=f"{label}-load", keepalive=keepalive))
+            res = asyncio.run(
+                run_load(
+                    running.url,
+                    messages,
+                    c,
+                    s.duration,
+                    s.warmup,
+                    s.turns_per_conversation,
+                    prefix=f"{label}-load",
+                    keepalive=keepalive,
+                )
+            )
         res["peak_rss_bytes"] = mem.peak
         res["loadavg_after"] = loadavg()
         loads[str(c)] = res
-        log(f"{label}: c={c}: {res['turns']} turns, {res['throughput_tps']:.1f}/s, p50 {res['p50_ms']:.0f} "
+        log(
+            f"{label}: c={c}: {res['turns']} turns, {res['throughput_tps']:.1f}/s, p50 {res['p50_ms']:.0f} "
             f"p95 {res['p95_ms']:.0f} p99 {res['p99_ms']:.0f} ms, errors {res['errors']}, "
-            f"Rasa RSS {mem.peak.get('rasa', 0) / 2**20:.0f} MiB")
+            f"Rasa RSS {mem.peak.get('rasa', 0) / 2**20:.0f} MiB"
+        )
     return warm, loads
 
 
-def serve_section(name: str, bot, messages: List[str], long_messages: List[str], out: Path, s: Settings,
-                  profile: str = "never", realistic: Optional[List[str]] = None,
-                  parse_latency: bool = False) -> Dict[str, Any]:
+def serve_section(
+    name: str,
+    bot,
+    messages: List[str],
+    long_messages: List[str],
+    out: Path,
+    s: Settings,
+    profile: str = "never",
+    realistic: Optional[List[str]] = None,
+    parse_latency: bool = False,
+) -> Dict[str, Any]:
     """Train the bot, start it, load it, measure it.
 
     `realistic`: messages of one more single-conversation load (issue 11: the realistic set).
@@ -252,12 +361,23 @@ def serve_section(name: str, bot, messages: List[str], long_messages: List[str],
         r["warmup"], r["load"] = measure_loads(running, messages, s, name)
         r["memory_after_load"] = running.memory()
         if realistic:
-            res = asyncio.run(run_load(running.url, realistic, 1, s.duration, s.warmup, s.turns_per_conversation,
-                                       prefix=f"{name}-realistic"))
+            res = asyncio.run(
+                run_load(
+                    running.url,
+                    realistic,
+                    1,
+                    s.duration,
+                    s.warmup,
+                    s.turns_per_conversation,
+                    prefix=f"{name}-realistic",
+                )
+            )
             res["messages"] = len(realistic)
             r["load_realistic"] = {"1": res}
-            log(f"{name}: realistic set, c=1: {res['turns']} turns, p50 {res['p50_ms']:.0f} p95 {res['p95_ms']:.0f} "
-                f"p99 {res['p99_ms']:.0f} ms, errors {res['errors']}")
+            log(
+                f"{name}: realistic set, c=1: {res['turns']} turns, p50 {res['p50_ms']:.0f} p95 {res['p95_ms']:.0f} "
+                f"p99 {res['p99_ms']:.0f} ms, errors {res['errors']}"
+            )
         r["tracker"] = []
         for i in range(s.tracker_runs[name]):
             lat = asyncio.run(long_conversation(running.url, long_messages, s.tracker_turns, f"{name}-long-{i}"))
@@ -278,12 +398,17 @@ def serve_section(name: str, bot, messages: List[str], long_messages: List[str],
     if parse_latency:
         # Its own process, with no server running: Agent.parse_message of the trained model, warm.
         lat_path = sout / "parse_latency.json"
-        run([PY, "-m", "bench.parse_latency", "--model", str(bot.model), "--out", str(lat_path)],
-            logs / "parse_latency.log", bot.env)
+        run(
+            [PY, "-m", "bench.parse_latency", "--model", str(bot.model), "--out", str(lat_path)],
+            logs / "parse_latency.log",
+            bot.env,
+        )
         r["parse_latency"] = read_json(lat_path)
         c200 = r["parse_latency"]["chars200"]
-        log(f"{name}: parse of {c200['n']} x 200-character messages: p50 {c200['p50_ms']:.1f} "
-            f"p95 {c200['p95_ms']:.1f} ms")
+        log(
+            f"{name}: parse of {c200['n']} x 200-character messages: p50 {c200['p50_ms']:.1f} "
+            f"p95 {c200['p95_ms']:.1f} ms"
+        )
     write_json(sout / "result.json", r)
     return r
 
@@ -293,10 +418,14 @@ def ours_bot(tmp: Path, model_name: str = "ours", data: Optional[Path] = None):
 
     env = bench_env(tmp, TRACKER_DB_URL=f"sqlite:///{tmp}/{model_name}-tracker.db")
     return Bot(
-        name=model_name, project=_ROOT, model=tmp / "models" / f"{model_name}.tar.gz",
+        name=model_name,
+        project=_ROOT,
+        model=tmp / "models" / f"{model_name}.tar.gz",
         endpoints=write_endpoints_ours(tmp / f"{model_name}-endpoints.yml"),
         credentials=write_credentials_rest(tmp / "credentials-rest.yml"),
-        env=env, action_server=True, data=data,
+        env=env,
+        action_server=True,
+        data=data,
         launcher=[PY, "-m", "addons.rasa_cli"],  # `rasa` with addons.server_hooks, as `make run` serves it
     )
 
@@ -310,13 +439,26 @@ def starter_bot(tmp: Path):
     project.mkdir(parents=True)
     # `rasa init --no-prompt --init-dir DIR` = create_initial_project(DIR) + `rasa train`;
     # the training is run (and timed) by Bot.train, as for our bot.
-    subprocess.run([PY, "-c", "import sys; from rasa.cli.scaffold import create_initial_project; "
-                    "create_initial_project(sys.argv[1])", str(project)], check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            PY,
+            "-c",
+            "import sys; from rasa.cli.scaffold import create_initial_project; create_initial_project(sys.argv[1])",
+            str(project),
+        ],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return Bot(
-        name="starter", project=project, model=tmp / "models" / "starter.tar.gz",
-        endpoints=project / "endpoints.yml", credentials=write_credentials_rest(tmp / "credentials-rest.yml"),
-        env=env, action_server=False,
+        name="starter",
+        project=project,
+        model=tmp / "models" / "starter.tar.gz",
+        endpoints=project / "endpoints.yml",
+        credentials=write_credentials_rest(tmp / "credentials-rest.yml"),
+        env=env,
+        action_server=False,
     )
 
 
@@ -349,8 +491,9 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
     # Rasa's floor on this machine: the same model, conversations in memory, only messages that
     # rules answer with a domain response (no action server call, no database).
     floor_endpoints = tmp / "floor-endpoints.yml"
-    floor_endpoints.write_text("action_endpoint:\n  url: \"__ACTION_URL__\"\nnlg:\n  type: addons.script_nlg.ScriptAwareNLG\n",
-                               encoding="utf-8")
+    floor_endpoints.write_text(
+        'action_endpoint:\n  url: "__ACTION_URL__"\nnlg:\n  type: addons.script_nlg.ScriptAwareNLG\n', encoding="utf-8"
+    )
     floor = ours_bot(tmp, "ours-floor")
     floor.model, floor.endpoints = bot.model, floor_endpoints
     simple = response_only_messages()
@@ -359,8 +502,9 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
         asyncio.run(run_load(running.url, simple, 4, 4.0, 0.0, s.turns_per_conversation, prefix="warm"))
         r["floor"] = {"messages": len(simple), "load": {}}
         for c in (1, 10):
-            r["floor"]["load"][str(c)] = asyncio.run(run_load(running.url, simple, c, s.duration, s.warmup,
-                                                              s.turns_per_conversation, prefix="floor"))
+            r["floor"]["load"][str(c)] = asyncio.run(
+                run_load(running.url, simple, c, s.duration, s.warmup, s.turns_per_conversation, prefix="floor")
+            )
         log(f"floor: c=10 {r['floor']['load']['10']['throughput_tps']:.1f}/s")
     finally:
         running.stop()
@@ -371,8 +515,11 @@ def fixes_section(out: Path, tmp: Path, s: Settings, each: bool) -> Dict[str, An
             running = start(bot, sout / "logs", f"fixes-without-{label}", messages[0], {"BENCH_UNDO": label})
             try:
                 asyncio.run(run_load(running.url, messages, 4, 8.0, 0.0, s.turns_per_conversation, prefix="warm"))
-                r["each"][label] = asyncio.run(run_load(running.url, messages, 1, s.duration, s.warmup,
-                                                        s.turns_per_conversation, prefix=f"each-{label}"))
+                r["each"][label] = asyncio.run(
+                    run_load(
+                        running.url, messages, 1, s.duration, s.warmup, s.turns_per_conversation, prefix=f"each-{label}"
+                    )
+                )
                 log(f"fixes {label}: p50 {r['each'][label]['p50_ms']:.0f} p95 {r['each'][label]['p95_ms']:.0f} ms")
             finally:
                 running.stop()
@@ -398,7 +545,9 @@ def workers_experiment(tmp: Path, sout: Path, messages: List[str], s: Settings) 
     try:
         ensure_redis()
         with redis_server() as url:
-            running = start(bot, sout / "logs", "workers", messages[0], {"SANIC_WORKERS": str(WORKERS), "REDIS_URL": url})
+            running = start(
+                bot, sout / "logs", "workers", messages[0], {"SANIC_WORKERS": str(WORKERS), "REDIS_URL": url}
+            )
             try:
                 r["startup_seconds"] = running.startup_seconds
                 r["memory_idle"] = running.memory()
@@ -446,15 +595,24 @@ def scale_section(out: Path, tmp: Path, s: Settings, ours: Optional[Dict[str, An
         try:
             row["startup_seconds"] = running.startup_seconds
             row["memory_idle"] = running.memory()
-            asyncio.run(run_load(running.url, messages, 4, 4.0 if s.quick else 8.0, 0.0, s.turns_per_conversation, prefix="warm"))
+            asyncio.run(
+                run_load(
+                    running.url, messages, 4, 4.0 if s.quick else 8.0, 0.0, s.turns_per_conversation, prefix="warm"
+                )
+            )
             with MemorySampler(running.pids()) as mem:
-                row["load"] = asyncio.run(run_load(running.url, messages, 1, s.duration, s.warmup,
-                                                   s.turns_per_conversation, prefix=f"scale{k}"))
+                row["load"] = asyncio.run(
+                    run_load(
+                        running.url, messages, 1, s.duration, s.warmup, s.turns_per_conversation, prefix=f"scale{k}"
+                    )
+                )
             row["peak_rss_bytes"] = mem.peak
         finally:
             running.stop()
-        log(f"scale {k}x: train {row['train_seconds']:.0f} s, start {row['startup_seconds']:.1f} s, "
-            f"p95 {row['load']['p95_ms']:.0f} ms, rss {row['peak_rss_bytes']['rasa'] / 2**20:.0f} MiB")
+        log(
+            f"scale {k}x: train {row['train_seconds']:.0f} s, start {row['startup_seconds']:.1f} s, "
+            f"p95 {row['load']['p95_ms']:.0f} ms, rss {row['peak_rss_bytes']['rasa'] / 2**20:.0f} MiB"
+        )
         rows.append(row)
     from rasa.shared.nlu.training_data.loading import load_data
 
@@ -466,24 +624,39 @@ def scale_section(out: Path, tmp: Path, s: Settings, ours: Optional[Dict[str, An
 
 # --------------------------------------------------------------------------- main
 
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: no CV, short loads, 1 start-up, no 4x data")
     ap.add_argument("--only", help=f"comma-separated sections out of {','.join(SECTIONS)} (default: all)")
     ap.add_argument("--out", default=str(OUT), help="raw results folder (default bench/out)")
-    ap.add_argument("--jobs", type=int, default=2, help="accuracy jobs run at once (default 2 = the cores of the target machine)")
+    ap.add_argument(
+        "--jobs", type=int, default=2, help="accuracy jobs run at once (default 2 = the cores of the target machine)"
+    )
     ap.add_argument("--folds", type=int, default=None, help="k of the cross-validation (default 5; --quick: 0 = none)")
-    ap.add_argument("--diet-cv", action="store_true",
-                    help="also cross-validate pipeline (a), Rasa's default DIET pipeline (+~22 CPU-min, ~11 min on 2 cores)")
+    ap.add_argument(
+        "--diet-cv",
+        action="store_true",
+        help="also cross-validate pipeline (a), Rasa's default DIET pipeline (+~22 CPU-min, ~11 min on 2 cores)",
+    )
     ap.add_argument("--duration", type=float, default=None, help="seconds measured per load level (default 15)")
-    ap.add_argument("--profile", choices=["auto", "always", "never"], default="always",
-                    help="py-spy profile of our server under load: always (default), auto (when the p95 target is missed), never")
-    ap.add_argument("--fixes-each", action="store_true", help="also measure each fix taken out alone (4 more server starts)")
+    ap.add_argument(
+        "--profile",
+        choices=["auto", "always", "never"],
+        default="always",
+        help="py-spy profile of our server under load: always (default), auto (when the p95 target is missed), never",
+    )
+    ap.add_argument(
+        "--fixes-each", action="store_true", help="also measure each fix taken out alone (4 more server starts)"
+    )
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temporary folder (models, logs)")
     ap.add_argument("--no-report", action="store_true", help="do not write docs/")
-    ap.add_argument("--docs", default=None,
-                    help="write the report (benchmarks.md, img/) to this folder instead of docs/ "
-                         "(e.g. to look at a partial run without replacing the committed page)")
+    ap.add_argument(
+        "--docs",
+        default=None,
+        help="write the report (benchmarks.md, img/) to this folder instead of docs/ "
+        "(e.g. to look at a partial run without replacing the committed page)",
+    )
     args = ap.parse_args()
     os.chdir(_ROOT)
     sections = args.only.split(",") if args.only else list(SECTIONS)
@@ -508,11 +681,16 @@ def main() -> None:
 
     def lap(section: str) -> None:
         now, cpu = time.perf_counter(), _cpu()
-        timing[section] = {"wall_seconds": now - clock["wall"], "cpu_seconds": cpu - clock["cpu"],
-                           # `--only` keeps the other sections' results: the page says where each comes from
-                           "date_utc": meta.get("date_utc"), "git_commit": meta.get("git_commit")}
+        timing[section] = {
+            "wall_seconds": now - clock["wall"],
+            "cpu_seconds": cpu - clock["cpu"],
+            # `--only` keeps the other sections' results: the page says where each comes from
+            "date_utc": meta.get("date_utc"),
+            "git_commit": meta.get("git_commit"),
+        }
         clock.update(wall=now, cpu=cpu)
-        log(f"{section}: {timing[section]['wall_seconds'] / 60:.1f} min wall, {timing[section]['cpu_seconds'] / 60:.1f} CPU-min")
+        wall, cpu_min = timing[section]["wall_seconds"] / 60, timing[section]["cpu_seconds"] / 60
+        log(f"{section}: {wall:.1f} min wall, {cpu_min:.1f} CPU-min")
 
     log(f"sections {', '.join(sections)}; temporary folder {tmp}; raw results {out}")
     try:
@@ -524,8 +702,17 @@ def main() -> None:
         if "ours" in sections:
             from bench.serve import advisory_messages, project_messages, realistic_messages
 
-            ours = serve_section("ours", ours_bot(tmp), project_messages(), advisory_messages(), out, s,
-                                 profile=args.profile, realistic=realistic_messages(), parse_latency=True)
+            ours = serve_section(
+                "ours",
+                ours_bot(tmp),
+                project_messages(),
+                advisory_messages(),
+                out,
+                s,
+                profile=args.profile,
+                realistic=realistic_messages(),
+                parse_latency=True,
+            )
             lap("ours")
         if "length" in sections:
             from bench.length import length_section
@@ -535,8 +722,7 @@ def main() -> None:
             if not bot.model.exists():  # `--only length`: the ours section did not train it
                 bot.train(tmp / "train-ours.log")
             log(f"length: {s.length_conversations} x {s.length_turns} turns, tracker segments off, then on")
-            length_section(bot, out / "length", realistic_messages(), s.length_turns, s.length_conversations,
-                           log=log)
+            length_section(bot, out / "length", realistic_messages(), s.length_turns, s.length_conversations, log=log)
             lap("length")
         if "starter" in sections:
             from bench.serve import starter_messages

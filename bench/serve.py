@@ -5,6 +5,7 @@ starter bot `rasa init` creates. Both are trained from scratch (Rasa's cache
 off) and served on loopback ports chosen at run time, so a server already
 running on 5005/5055 (e.g. `make run`) is never touched.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from bench.common import RASA, PY, ROOT, free_port, run
+from bench.common import PY, RASA, ROOT, free_port, run
 
 HOST = "127.0.0.1"
 
@@ -25,8 +26,8 @@ HOST = "127.0.0.1"
 @dataclass
 class Bot:
     name: str
-    project: Path            # folder with config.yml, domain.yml, data/
-    model: Path              # where the trained model goes
+    project: Path  # folder with config.yml, domain.yml, data/
+    model: Path  # where the trained model goes
     endpoints: Path
     credentials: Path
     env: Dict[str, str]
@@ -37,9 +38,20 @@ class Bot:
 
     def train(self, log: Path) -> float:
         self.model.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [RASA, "train", "--config", "config.yml", "--domain", "domain.yml",
-               "--data", str(self.data or (self.project / "data")),
-               "--out", str(self.model.parent), "--fixed-model-name", self.model.name[: -len(".tar.gz")]]
+        cmd = [
+            RASA,
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            str(self.data or (self.project / "data")),
+            "--out",
+            str(self.model.parent),
+            "--fixed-model-name",
+            self.model.name[: -len(".tar.gz")],
+        ]
         self.train_seconds = run(cmd, log, self.env, cwd=self.project)
         return self.train_seconds
 
@@ -167,8 +179,14 @@ class Running:
                 proc.wait(timeout=10)
 
 
-def start(bot: Bot, log_dir: Path, tag: str, first_message: str, extra_env: Optional[Dict[str, str]] = None,
-          action_url: Optional[Callable[[str], str]] = None) -> Running:
+def start(
+    bot: Bot,
+    log_dir: Path,
+    tag: str,
+    first_message: str,
+    extra_env: Optional[Dict[str, str]] = None,
+    action_url: Optional[Callable[[str], str]] = None,
+) -> Running:
     """Start the action server (if the bot has one), then `rasa run`; time the start-up.
 
     Start-up time = from spawning `rasa run` to its first HTTP 200 on `GET /`
@@ -185,8 +203,11 @@ def start(bot: Bot, log_dir: Path, tag: str, first_message: str, extra_env: Opti
         alog = log_dir / f"{tag}-actions.log"
         actions = subprocess.Popen(
             [PY, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-            cwd=bot.project, env={**env, "SANIC_HOST": HOST}, stdout=open(alog, "w"),
-            stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=bot.project,
+            env={**env, "SANIC_HOST": HOST},
+            stdout=open(alog, "w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         _wait_http(f"http://{HOST}:{action_port}/health", actions, 120, "action server")
         env["BENCH_ACTION_URL"] = f"http://{HOST}:{action_port}/webhook"
@@ -197,13 +218,31 @@ def start(bot: Bot, log_dir: Path, tag: str, first_message: str, extra_env: Opti
     endpoints = bot.endpoints
     if bot.action_server:
         endpoints = log_dir / f"{tag}-endpoints.yml"
-        endpoints.write_text(bot.endpoints.read_text(encoding="utf-8").replace("__ACTION_URL__", env["BENCH_ACTION_URL"]),
-                             encoding="utf-8")
+        endpoints.write_text(
+            bot.endpoints.read_text(encoding="utf-8").replace("__ACTION_URL__", env["BENCH_ACTION_URL"]),
+            encoding="utf-8",
+        )
     t0 = time.perf_counter()
     rasa = subprocess.Popen(
-        [*(bot.launcher or [RASA]), "run", "--model", str(bot.model), "--endpoints", str(endpoints), "--credentials", str(bot.credentials),
-         "--port", str(port), "--interface", HOST],
-        cwd=bot.project, env=env, stdout=open(rlog, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            *(bot.launcher or [RASA]),
+            "run",
+            "--model",
+            str(bot.model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(bot.credentials),
+            "--port",
+            str(port),
+            "--interface",
+            HOST,
+        ],
+        cwd=bot.project,
+        env=env,
+        stdout=open(rlog, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     running = Running(bot, rasa, port, actions, action_port, logs=[rlog])
     try:
@@ -258,8 +297,11 @@ def advisory_messages() -> List[str]:
         steps = rule.get("steps", [])
         if len(steps) == 2 and "intent" in steps[0] and steps[1].get("action") == "action_give_guidance":
             advisory.add(steps[0]["intent"])
-    return [m.get("text") for m in load_data(str(ROOT / "tests/test_nlu.yml")).intent_examples
-            if m.get("intent") in advisory]
+    return [
+        m.get("text")
+        for m in load_data(str(ROOT / "tests/test_nlu.yml")).intent_examples
+        if m.get("intent") in advisory
+    ]
 
 
 def response_only_messages() -> List[str]:
@@ -267,7 +309,9 @@ def response_only_messages() -> List[str]:
     from rasa.shared.nlu.training_data.loading import load_data
 
     keep = {"greet", "goodbye", "thank", "bot_challenge"}
-    return [m.get("text") for m in load_data(str(ROOT / "tests/test_nlu.yml")).intent_examples if m.get("intent") in keep]
+    return [
+        m.get("text") for m in load_data(str(ROOT / "tests/test_nlu.yml")).intent_examples if m.get("intent") in keep
+    ]
 
 
 def starter_messages(project: Path) -> List[str]:

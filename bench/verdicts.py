@@ -4,6 +4,7 @@ Paired comparisons between pipelines (McNemar's exact test on the same messages)
 (held-out + every CV fold), and the two verdicts of docs/benchmarks.md: does the chosen pipeline win
 (section 1.1), and does the question focus stay (section 1.5, `PairedEvidence.focus_decision`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -71,8 +72,11 @@ class PairedEvidence:
         recs = self.records_of(variant, "pooled")
         if not recs:
             return None
-        return {"n": len(recs), "accuracy": sum(r["gold"] == r["final"] for r in recs) / len(recs),
-                "macro_f1": macro_f1(recs)}
+        return {
+            "n": len(recs),
+            "accuracy": sum(r["gold"] == r["final"] for r in recs) / len(recs),
+            "macro_f1": macro_f1(recs),
+        }
 
     def chosen_wins(self) -> Dict[str, Any]:
         """The rule: best pooled accuracy and macro-F1 (held-out + CV predictions), and no
@@ -94,8 +98,10 @@ class PairedEvidence:
                 keys = [k for k in ("accuracy", "macro_f1") if theirs[k] > mine[k] + 1e-12]
                 if keys:
                     m = self.mcnemar(name, "pooled")
-                    lost.append(f"pooled {' and '.join(k.replace('_', '-') for k in keys)} below {r['label']}"
-                                + (f" (paired p = {m['p']:.2g})" if m else ""))
+                    lost.append(
+                        f"pooled {' and '.join(k.replace('_', '-') for k in keys)} below {r['label']}"
+                        + (f" (paired p = {m['p']:.2g})" if m else "")
+                    )
             elif r.get("heldout"):
                 keys = [k for k in ("accuracy", "macro_f1") if r["heldout"][k] > v["chosen"]["heldout"][k] + 1e-12]
                 if keys:
@@ -121,9 +127,11 @@ class PairedEvidence:
         v = self.variants
         if REFERENCE not in v or "chosen" not in v:
             return []
-        names = {"cv": f"{self.nlu['folds']}-fold CV over data/nlu",
-                 "realistic": "realistic set (tests/realistic_nlu.yml)",
-                 "heldout": "held-out tests/test_nlu.yml (not in the rule)"}
+        names = {
+            "cv": f"{self.nlu['folds']}-fold CV over data/nlu",
+            "realistic": "realistic set (tests/realistic_nlu.yml)",
+            "heldout": "held-out tests/test_nlu.yml (not in the rule)",
+        }
         sets = []
         for part in ("cv", "realistic", "heldout"):
             a, b = self.records("chosen", part), self.records(REFERENCE, part)
@@ -136,8 +144,19 @@ class PairedEvidence:
             else:
                 f1 = [macro_f1(a), macro_f1(b)]
             net = m["only_chosen"] - m["only_other"]
-            sets.append({"part": part, "label": names[part], "n": len(a), "accuracy": acc, "macro_f1": f1, **m,
-                         "ahead": net > 0, "behind": net < 0, "significant": m["p"] < 0.05})
+            sets.append(
+                {
+                    "part": part,
+                    "label": names[part],
+                    "n": len(a),
+                    "accuracy": acc,
+                    "macro_f1": f1,
+                    **m,
+                    "ahead": net > 0,
+                    "behind": net < 0,
+                    "significant": m["p"] < 0.05,
+                }
+            )
         return sets
 
     def focus_decision(self) -> Optional[Dict[str, Any]]:
@@ -155,14 +174,20 @@ class PairedEvidence:
 
         def desc(e: Dict[str, Any]) -> str:
             delta = 100 * (e["accuracy"][0] - e["accuracy"][1])
-            return (f"{'CV' if e['part'] == 'cv' else 'realistic'} {delta:+.1f} points "
-                    f"({e['only_chosen']} vs {e['only_other']} messages, p = {e['p']:.2g})")
+            return (
+                f"{'CV' if e['part'] == 'cv' else 'realistic'} {delta:+.1f} points "
+                f"({e['only_chosen']} vs {e['only_other']} messages, p = {e['p']:.2g})"
+            )
 
         result = {"sets": sets, "evidence": evidence, "live": live}
         if len(sets) < 2:
             have = ", ".join(desc(e) for e in sets) or "no paired data"
-            return {**result, "wins": None, "failed": [],
-                    "summary": f"no verdict: needs both CV and the realistic set; {have}"}
+            return {
+                **result,
+                "wins": None,
+                "failed": [],
+                "summary": f"no verdict: needs both CV and the realistic set; {have}",
+            }
         failed = []
         if not any(e["ahead"] for e in sets):
             failed.append("not ahead on either set")

@@ -4,6 +4,7 @@ Relative paths are resolved from the project root (not the working directory),
 so a server started from another folder still finds them. The fingerprint lets
 a component's cache key change whenever a lexicon file is edited.
 """
+
 from __future__ import annotations
 
 import hashlib

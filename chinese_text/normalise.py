@@ -6,6 +6,7 @@ emoji dropped, spaces next to Chinese characters removed, pinyin/English domain 
 (cuishou, credit card) turned into Chinese. `normalise` also returns where each input
 character went, so entity offsets can be remapped.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,7 @@ class TypoFix:
     not_after: Optional[Pattern[str]] = None
 
     def applies(self, text: str, start: int) -> bool:
-        head, tail = text[:start], text[start + len(self.typo):]
+        head, tail = text[:start], text[start + len(self.typo) :]
         return (
             (self.before is None or self.before.search(head) is not None)
             and (self.not_before is None or self.not_before.search(head) is None)
@@ -62,8 +63,12 @@ class TypoTable:
             if not typo or len(typo) != len(fix) or typo == fix:
                 raise lexicon_files.LexiconError(f"{at}: typo and fix must differ and have the same length")
             context = {}
-            for key, anchor in (("before", "(?:{})$"), ("not_before", "(?:{})$"), ("after", "(?:{})"),
-                                ("not_after", "(?:{})")):
+            for key, anchor in (
+                ("before", "(?:{})$"),
+                ("not_before", "(?:{})$"),
+                ("after", "(?:{})"),
+                ("not_after", "(?:{})"),
+            ):
                 if entry.get(key):
                     context[key] = lexicon_files.compile_any([anchor.format(entry[key])], f"{at}.{key}")
             fixes.append(TypoFix(typo, fix, **context))
@@ -90,7 +95,7 @@ class TypoTable:
             chars = list(text)
             while start != -1:
                 if entry.applies(text, start):
-                    chars[start: start + len(entry.typo)] = entry.fix
+                    chars[start : start + len(entry.typo)] = entry.fix
                 start = text.find(entry.typo, start + 1)
             text = "".join(chars)
         return text
@@ -151,8 +156,14 @@ def _fold(text: str) -> Tuple[str, IndexMap]:
         if char.isspace():
             previous = out[-1] if out else ""
             following = text[position + 1] if position + 1 < len(text) else ""
-            if (not previous or previous == " " or _CJK.match(previous) or not following
-                    or _CJK.match(following) or following.isspace()):
+            if (
+                not previous
+                or previous == " "
+                or _CJK.match(previous)
+                or not following
+                or _CJK.match(following)
+                or following.isspace()
+            ):
                 continue
             char = " "
         out.append(char)
@@ -177,7 +188,7 @@ def normalise(text: str, typos: Optional[TypoTable] = None) -> Tuple[str, IndexM
 
 
 def text_script(text: str) -> str:
-    """"traditional", "simplified", or "neutral" when no character tells the scripts apart."""
+    """ "traditional", "simplified", or "neutral" when no character tells the scripts apart."""
     if to_simplified(text) == text and to_traditional(text) == text:
         return "neutral"
     return "traditional" if is_traditional(text) else "simplified"

@@ -3,6 +3,7 @@
 The one rule for both servers: addons/patches/offer_choice.py (a "好" takes the only offer) and
 actions/case_actions.py (with several offers, the user is asked which).
 """
+
 from __future__ import annotations
 
 import re

@@ -116,8 +116,21 @@ def _clean(text: Any) -> Optional[str]:
 
 
 _CN_DIGIT_VALUE = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
-_CN_DIGIT_VALUE.update({"〇": "0", "两": "2", "壹": "1", "贰": "2", "叁": "3", "肆": "4",
-                        "伍": "5", "陆": "6", "柒": "7", "捌": "8", "玖": "9"})
+_CN_DIGIT_VALUE.update(
+    {
+        "〇": "0",
+        "两": "2",
+        "壹": "1",
+        "贰": "2",
+        "叁": "3",
+        "肆": "4",
+        "伍": "5",
+        "陆": "6",
+        "柒": "7",
+        "捌": "8",
+        "玖": "9",
+    }
+)
 _CN_DECIMAL_RE = re.compile(rf"([0-9]+|[{_CN_DIGITS}十拾]+)点([0-9]+|[{_CN_DIGITS}]+)")
 
 
@@ -150,9 +163,7 @@ def _number_to_int(s: str, allow_fraction: bool = True) -> Optional[int]:
     """Parse a bare number expression (no currency, no qualifier) to an int."""
     if not s or "几" in s or len(s) > _MAX_EXPR_LEN:
         return None
-    s = (
-        s.replace("w", "万").replace("W", "万").replace("k", "千").replace("K", "千")
-    )
+    s = s.replace("w", "万").replace("W", "万").replace("k", "千").replace("K", "千")
     if "点" in s:
         s = _CN_DECIMAL_RE.sub(_cn_decimal_to_arabic, s)
         if "点" in s:
@@ -164,9 +175,7 @@ def _number_to_int(s: str, allow_fraction: bool = True) -> Optional[int]:
     if _PURE_ARABIC_RE.fullmatch(s):
         value = float(s)
     else:
-        if not _NUM_FULL_RE.fullmatch(s) and not re.fullmatch(
-            rf"[0-9.{_CN_DIGITS}{_CN_UNITS}]+", s
-        ):
+        if not _NUM_FULL_RE.fullmatch(s) and not re.fullmatch(rf"[0-9.{_CN_DIGITS}{_CN_UNITS}]+", s):
             return None
         # "一二三" is a digit string, not an amount; "二〇二三" likewise.
         if not any(c in _MAGNITUDE_CHARS for c in s) and len(s) > 1 and not s.isdigit():
@@ -287,24 +296,108 @@ def parse_duration(text: Any) -> Optional[int]:
 
 _KEYWORDS: Dict[Optional[str], Tuple[str, ...]] = {
     AMOUNT: (
-        "欠款", "欠了", "欠着", "欠", "透支", "本金", "额度", "还款", "还了", "还剩", "还有", "还",
-        "总共", "一共", "共计", "合计", "总额", "借了", "借款", "借", "贷款", "贷了", "负债", "债务",
-        "账单", "待还", "应还", "未还", "逾期金额", "刷了", "刷爆", "本息", "卡债", "网贷",
+        "欠款",
+        "欠了",
+        "欠着",
+        "欠",
+        "透支",
+        "本金",
+        "额度",
+        "还款",
+        "还了",
+        "还剩",
+        "还有",
+        "还",
+        "总共",
+        "一共",
+        "共计",
+        "合计",
+        "总额",
+        "借了",
+        "借款",
+        "借",
+        "贷款",
+        "贷了",
+        "负债",
+        "债务",
+        "账单",
+        "待还",
+        "应还",
+        "未还",
+        "逾期金额",
+        "刷了",
+        "刷爆",
+        "本息",
+        "卡债",
+        "网贷",
     ),
     MONTHLY_INCOME: (
-        "工资", "收入", "月薪", "薪水", "薪资", "底薪", "挣", "赚", "到手", "月入", "税后",
-        "退休金", "养老金", "拿到", "能拿",
+        "工资",
+        "收入",
+        "月薪",
+        "薪水",
+        "薪资",
+        "底薪",
+        "挣",
+        "赚",
+        "到手",
+        "月入",
+        "税后",
+        "退休金",
+        "养老金",
+        "拿到",
+        "能拿",
     ),
     MONTHLY_EXPENSE: (
-        "房租", "租房", "月租", "生活费", "开销", "花销", "支出", "开支", "花费", "花掉", "花", "房贷", "车贷",
-        "月供", "租金", "伙食费", "吃饭", "水电", "学费", "抚养费", "赡养费", "医药费", "话费",
-        "交通费", "养孩子",
+        "房租",
+        "租房",
+        "月租",
+        "生活费",
+        "开销",
+        "花销",
+        "支出",
+        "开支",
+        "花费",
+        "花掉",
+        "花",
+        "房贷",
+        "车贷",
+        "月供",
+        "租金",
+        "伙食费",
+        "吃饭",
+        "水电",
+        "学费",
+        "抚养费",
+        "赡养费",
+        "医药费",
+        "话费",
+        "交通费",
+        "养孩子",
     ),
     # Fees and interest are not the debt, the income or the spending.
     None: (
-        "利息", "违约金", "罚息", "滞纳金", "手续费", "年费", "上门费", "服务费", "保证金",
-        "分期费", "管理费", "砍头息", "砍头费", "中介费", "押金", "会员费", "评估费", "担保费", "咨询费",
-        "催收费", "逾期费",
+        "利息",
+        "违约金",
+        "罚息",
+        "滞纳金",
+        "手续费",
+        "年费",
+        "上门费",
+        "服务费",
+        "保证金",
+        "分期费",
+        "管理费",
+        "砍头息",
+        "砍头费",
+        "中介费",
+        "押金",
+        "会员费",
+        "评估费",
+        "担保费",
+        "咨询费",
+        "催收费",
+        "逾期费",
     ),
 }
 _KEYWORD_RE = re.compile(
@@ -329,9 +422,7 @@ _RIGHT_WINDOW = 4
 def _nearest_keyword(window: str) -> Optional[str]:
     best = None
     for m in _KEYWORD_RE.finditer(window):
-        if best is None or m.end() > best.end() or (
-            m.end() == best.end() and len(m.group()) > len(best.group())
-        ):
+        if best is None or m.end() > best.end() or (m.end() == best.end() and len(m.group()) > len(best.group())):
             best = m
     return best.group() if best is not None else None
 
@@ -344,9 +435,7 @@ def _left_context(text: str, start: int, floor: int) -> str:
     return text[i:start]
 
 
-def classify_money(
-    text: Any, start: int, end: int, floor: int = 0
-) -> Optional[str]:
+def classify_money(text: Any, start: int, end: int, floor: int = 0) -> Optional[str]:
     """Label the money number at ``text[start:end]`` from the words around it.
 
     The nearest keyword on the left within the clause wins (never looking back
@@ -383,13 +472,23 @@ def classify_money(
 
 # Idioms that contain a number + unit but no quantity.
 _IDIOMS = (
-    "三天两头", "一天到晚", "一年到头", "十万火急", "一年四季", "一天天", "十年如一日",
-    "三年五载", "一时半会", "一天一夜", "两天两夜", "千万", "万一", "一五一十",
+    "三天两头",
+    "一天到晚",
+    "一年到头",
+    "十万火急",
+    "一年四季",
+    "一天天",
+    "十年如一日",
+    "三年五载",
+    "一时半会",
+    "一天一夜",
+    "两天两夜",
+    "千万",
+    "万一",
+    "一五一十",
 )
 _IDIOM_RE = re.compile("|".join(map(re.escape, _IDIOMS)))
-_MONEY_UNIT_RE = re.compile(
-    r"(?:多|来|余)?(?:块钱|元钱|块|元|圆|人民币|rmb|新台币|台币|港币|港元|港纸)", re.IGNORECASE
-)
+_MONEY_UNIT_RE = re.compile(r"(?:多|来|余)?(?:块钱|元钱|块|元|圆|人民币|rmb|新台币|台币|港币|港元|港纸)", re.IGNORECASE)
 _QUALIFIER_RE = re.compile(r"(?:多|来|余)")
 # "二十多万", "三百来万": a qualifier between a number and its magnitude; the
 # amount is read as the round number (200000), never as the bare 二十.
@@ -398,14 +497,38 @@ _QUALIFIED_MAGNITUDE_SUB_RE = re.compile(rf"(?<=[0-9{_CN_DIGITS}十拾百佰千�
 # A following character that makes the number something else than money
 # (counter words, time of day, percentages, dates, ages ...).
 _NOT_MONEY_NEXT = set(
-    "个次点号岁期张家条人位层楼分秒倍成折遍通下台部辆件套间栋米斤克吨度%℃级届代名项笔起户"
-    "天周月年日时几"
+    "个次点号岁期张家条人位层楼分秒倍成折遍通下台部辆件套间栋米斤克吨度%℃级届代名项笔起户天周月年日时几"
 )
 _NOT_BEFORE = set("第星期周礼拜初")
 _DURATION_BAD_PREV = set("每这那前过再第头后隔上下同分")
 _DURATION_BAD_NEXT = (
-    "前", "后", "内", "以内", "之内", "以后", "之后", "以前", "之前", "打", "发", "次", "几", "级",
-    "底", "初", "份", "一次", "一个", "最多", "最少", "至少", "能", "可以", "可", "不还", "上门",
+    "前",
+    "后",
+    "内",
+    "以内",
+    "之内",
+    "以后",
+    "之后",
+    "以前",
+    "之前",
+    "打",
+    "发",
+    "次",
+    "几",
+    "级",
+    "底",
+    "初",
+    "份",
+    "一次",
+    "一个",
+    "最多",
+    "最少",
+    "至少",
+    "能",
+    "可以",
+    "可",
+    "不还",
+    "上门",
     "多少",
 )
 # "没有收入" answers the income question with 0.
@@ -425,9 +548,7 @@ def _mask(text: str, spans: Iterable[Tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def extract_quantities(
-    text: Any, blocked: Iterable[Tuple[int, int]] = ()
-) -> List[Dict[str, Any]]:
+def extract_quantities(text: Any, blocked: Iterable[Tuple[int, int]] = ()) -> List[Dict[str, Any]]:
     """Find money amounts (typed by context) and overdue durations in ``text``.
 
     ``blocked`` are character spans already claimed by other entities (for
@@ -446,9 +567,7 @@ def extract_quantities(
         if not any(f["entity"] == MONTHLY_INCOME for f in found):
             m = _NO_INCOME_RE.search(masked)
             if m:
-                found.append(
-                    {"entity": MONTHLY_INCOME, "value": 0, "start": m.start(), "end": m.end()}
-                )
+                found.append({"entity": MONTHLY_INCOME, "value": 0, "start": m.start(), "end": m.end()})
                 found.sort(key=lambda f: f["start"])
         return found
     except Exception:
@@ -468,8 +587,7 @@ def _extract(masked: str, text: str) -> List[Dict[str, Any]]:
         start, end = m.span()
         pos = end
         prev = masked[start - 1] if start > 0 else ""
-        if prev and (prev.isascii() and prev.isalnum()
-                     or prev in ".," and start >= 2 and masked[start - 2].isdigit()):
+        if prev and (prev.isascii() and prev.isalnum() or prev in ".," and start >= 2 and masked[start - 2].isdigit()):
             continue  # part of a code, phone or version string ("1.2.3"), not after a comma
         num = m.group()
         # Durations: "三个月", "一年半", "3个多月", "两周", "20天".
@@ -535,8 +653,16 @@ def _extract(masked: str, text: str) -> List[Dict[str, Any]]:
         else:
             label = classify_money(masked, s, e, floor)
             if label == AMOUNT:
-                found.append({"entity": label, "value": value, "start": s, "end": e,
-                              "kind": debt_kind(masked, s, floor), "currency": _currency(masked, s, e)})
+                found.append(
+                    {
+                        "entity": label,
+                        "value": value,
+                        "start": s,
+                        "end": e,
+                        "kind": debt_kind(masked, s, floor),
+                        "currency": _currency(masked, s, e),
+                    }
+                )
             elif label is not None:
                 found.append({"entity": label, "value": value, "start": s, "end": e})
         floor = e
@@ -612,8 +738,28 @@ _RATE_WORDS_RE = re.compile(
     "|".join(
         sorted(
             [re.escape(k) for k in _KEYWORDS[MONTHLY_INCOME] + _KEYWORDS[MONTHLY_EXPENSE]]
-            + ["还", "交", "付", "拿", "能", "要", "得", "的", "是", "大概", "大约", "差不多", "约",
-               "有", "就", "才", "只", "最多", "最少", "至少"],
+            + [
+                "还",
+                "交",
+                "付",
+                "拿",
+                "能",
+                "要",
+                "得",
+                "的",
+                "是",
+                "大概",
+                "大约",
+                "差不多",
+                "约",
+                "有",
+                "就",
+                "才",
+                "只",
+                "最多",
+                "最少",
+                "至少",
+            ],
             key=len,
             reverse=True,
         )
@@ -653,17 +799,80 @@ def _money_follows(candidates: List[Tuple[str, int, int, int]], end: int, masked
 
 _DEBT_KIND_WORDS: Dict[str, Sequence[str]] = {
     TOTAL: (
-        "总共", "一共", "共计", "合计", "加起来", "加一起", "加在一起", "总额", "总计", "总欠", "共欠",
-        "累计", "算下来", "总的", "全部加", "全部欠", "总欠款", "全加起来", "还款总额",
+        "总共",
+        "一共",
+        "共计",
+        "合计",
+        "加起来",
+        "加一起",
+        "加在一起",
+        "总额",
+        "总计",
+        "总欠",
+        "共欠",
+        "累计",
+        "算下来",
+        "总的",
+        "全部加",
+        "全部欠",
+        "总欠款",
+        "全加起来",
+        "还款总额",
     ),
     REPAID: (
-        "还了", "已还", "还过", "还掉", "还上", "还进去", "已经还", "月还", "每月还", "每个月还", "每月要还",
-        "每个月要还", "一个月要还", "一个月还", "每期还", "一期还", "只能还", "能还", "可以还", "最低还",
-        "打算还", "想还", "先还", "还款", "月供", "每月还款", "每个月还款", "还清了", "才还", "分期还",
+        "还了",
+        "已还",
+        "还过",
+        "还掉",
+        "还上",
+        "还进去",
+        "已经还",
+        "月还",
+        "每月还",
+        "每个月还",
+        "每月要还",
+        "每个月要还",
+        "一个月要还",
+        "一个月还",
+        "每期还",
+        "一期还",
+        "只能还",
+        "能还",
+        "可以还",
+        "最低还",
+        "打算还",
+        "想还",
+        "先还",
+        "还款",
+        "月供",
+        "每月还款",
+        "每个月还款",
+        "还清了",
+        "才还",
+        "分期还",
     ),
     REMAINING: (
-        "还剩", "剩下", "剩余", "还欠", "还差", "还有", "现在欠", "目前欠", "还要还", "要还", "得还",
-        "应还", "待还", "需还", "该还", "未还", "没还", "应还款", "待还款", "未还款", "还款金额",
+        "还剩",
+        "剩下",
+        "剩余",
+        "还欠",
+        "还差",
+        "还有",
+        "现在欠",
+        "目前欠",
+        "还要还",
+        "要还",
+        "得还",
+        "应还",
+        "待还",
+        "需还",
+        "该还",
+        "未还",
+        "没还",
+        "应还款",
+        "待还款",
+        "未还款",
+        "还款金额",
     ),
     PRINCIPAL: ("本金",),
     LIMIT: ("额度", "授信", "提额"),
@@ -686,9 +895,7 @@ def debt_kind(text: Any, start: int, floor: int = 0, cut: int = 0) -> str:
         context = _left_context(text, start, max(floor, cut))
         best = None
         for m in _DEBT_KIND_RE.finditer(context):
-            if best is None or m.end() > best.end() or (
-                m.end() == best.end() and len(m.group()) > len(best.group())
-            ):
+            if best is None or m.end() > best.end() or (m.end() == best.end() and len(m.group()) > len(best.group())):
                 best = m
         if best is not None and best.end() == len(context):
             return _DEBT_KIND_OF[best.group()]

@@ -1,4 +1,5 @@
 """Simplified/Traditional Chinese detection and conversion (OpenCC)."""
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Fail (exit 1) when `rasa test nlu` results fall below the agreed thresholds."""
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,11 @@ def main() -> int:
     report = json.loads(args.report.read_text(encoding="utf-8"))
     problems = check(report, args.min_accuracy, args.min_macro_f1)
     weakest = sorted(
-        ((name, v["f1-score"]) for name, v in report.items() if isinstance(v, dict) and "support" in v and name not in ("macro avg", "weighted avg", "micro avg")),
+        (
+            (name, v["f1-score"])
+            for name, v in report.items()
+            if isinstance(v, dict) and "support" in v and name not in ("macro avg", "weighted avg", "micro avg")
+        ),
         key=lambda item: item[1],
     )[:5]
     print("weakest intents: " + ", ".join(f"{n} {f:.2f}" for n, f in weakest))

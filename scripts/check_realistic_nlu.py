@@ -8,6 +8,7 @@ Usage: python scripts/check_realistic_nlu.py --model models/debt-rights.tar.gz
            [--out results/realistic] [--min-accuracy 0.90] [--min-emergency-recall 1.0]
 Writes <out>/report.json (per kind, per intent, the errors) and prints a table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,12 +37,14 @@ def load_examples(path: Path = REALISTIC) -> List[Dict[str, Any]]:
     for block in data["nlu"]:
         for example in block["examples"]:
             meta = example.get("metadata") or {}
-            examples.append({
-                "text": example["text"],
-                "intent": block["intent"],
-                "kinds": list(meta.get("kinds") or []),
-                "also": list(meta.get("also") or []),
-            })
+            examples.append(
+                {
+                    "text": example["text"],
+                    "intent": block["intent"],
+                    "kinds": list(meta.get("kinds") or []),
+                    "also": list(meta.get("also") or []),
+                }
+            )
     return examples
 
 
@@ -62,7 +65,9 @@ def accuracy(pairs: List[tuple]) -> float:
     return sum(1 for gold, predicted in pairs if gold == predicted) / len(pairs) if pairs else 0.0
 
 
-def score(examples: List[Dict[str, Any]], parsed: List[Dict[str, Any]], converted: List[Dict[str, Any]]) -> Dict[str, Any]:
+def score(
+    examples: List[Dict[str, Any]], parsed: List[Dict[str, Any]], converted: List[Dict[str, Any]]
+) -> Dict[str, Any]:
     pairs = [(e["intent"], p["intent"]["name"]) for e, p in zip(examples, parsed)]
     by_kind: Dict[str, List[tuple]] = defaultdict(list)
     for example, pair in zip(examples, pairs):
@@ -76,11 +81,13 @@ def score(examples: List[Dict[str, Any]], parsed: List[Dict[str, Any]], converte
     converted_pairs = [(e["intent"], p["intent"]["name"]) for e, p in zip(examples, converted)]
     also_found = [
         any(a in [s.get("name") for s in p.get("secondary_intents") or []] for a in e["also"])
-        for e, p in zip(examples, parsed) if e["also"]
+        for e, p in zip(examples, parsed)
+        if e["also"]
     ]
     errors = [
         {"text": e["text"], "intent": gold, "predicted": predicted, "kinds": e["kinds"]}
-        for e, (gold, predicted) in zip(examples, pairs) if gold != predicted
+        for e, (gold, predicted) in zip(examples, pairs)
+        if gold != predicted
     ]
     per_intent = {}
     for intent in sorted({gold for gold, _ in pairs}):
@@ -109,11 +116,15 @@ def print_report(report: Dict[str, Any]) -> None:
     print(f"realistic set: {report['n']} messages, intent accuracy {report['accuracy']:.3f}")
     for kind, entry in report["kinds"].items():
         print(f"  {kind:<20} n={entry['n']:<4} accuracy {entry['accuracy']:.3f}")
-    print(f"  live-emergency recall {report['live_emergency_recall']:.3f}; hypothetical/past promoted "
-          f"{report['danger_not_now_promoted']:.3f}; out-of-scope recall {report['out_of_scope_recall']:.3f}")
-    print(f"  Simplified {report['simplified_accuracy']:.3f} / Traditional {report['traditional_accuracy']:.3f}; "
-          f"every message in the other script {report['converted_accuracy']:.3f} "
-          f"(gap {report['script_gap_points']:+.1f} points)")
+    print(
+        f"  live-emergency recall {report['live_emergency_recall']:.3f}; hypothetical/past promoted "
+        f"{report['danger_not_now_promoted']:.3f}; out-of-scope recall {report['out_of_scope_recall']:.3f}"
+    )
+    print(
+        f"  Simplified {report['simplified_accuracy']:.3f} / Traditional {report['traditional_accuracy']:.3f}; "
+        f"every message in the other script {report['converted_accuracy']:.3f} "
+        f"(gap {report['script_gap_points']:+.1f} points)"
+    )
     print(f"  second worry found {report['secondary_worry_found']:.3f}; fallbacks {report['fallbacks']}")
     for confusion, count in report["confusions"]:
         print(f"    {count:>3}  {confusion}")
@@ -145,7 +156,9 @@ def main(argv: List[str]) -> int:
         failures.append(f"accuracy {report['accuracy']:.3f} < {args.min_accuracy}")
     if report["live_emergency_recall"] < args.min_emergency_recall:
         missed = [e["text"] for e in report["errors"] if "live_emergency" in e["kinds"]]
-        failures.append(f"live-emergency recall {report['live_emergency_recall']:.3f} < {args.min_emergency_recall}: {missed}")
+        failures.append(
+            f"live-emergency recall {report['live_emergency_recall']:.3f} < {args.min_emergency_recall}: {missed}"
+        )
     for failure in failures:
         print(f"FAILED: {failure}")
     return 1 if failures else 0

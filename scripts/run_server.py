@@ -14,6 +14,7 @@ Usage: python scripts/run_server.py [rasa run options, e.g. --model ... --creden
 
 Rasa runs in this process, so the token never appears in a process list.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,7 +51,9 @@ def rasa_arguments(settings: Settings, passthrough: List[str]) -> List[str]:
     if _has(passthrough, *SECRET_OPTIONS):
         raise SystemExit("Do not pass secrets on the command line: set RASA_AUTH_TOKEN or RASA_JWT_SECRET instead.")
     if _has(passthrough, "--enable-api") and not settings.api_enabled:
-        raise SystemExit("--enable-api needs RASA_AUTH_TOKEN or RASA_JWT_SECRET: an open API exposes every conversation.")
+        raise SystemExit(
+            "--enable-api needs RASA_AUTH_TOKEN or RASA_JWT_SECRET: an open API exposes every conversation."
+        )
     args = ["run", *[arg for arg in passthrough if arg != "--enable-api"]]
     if not _has(passthrough, "-p", "--port"):
         args += ["--port", str(settings.rasa_port)]
@@ -78,7 +81,7 @@ def banner(settings: Settings, args: List[str]) -> str:
         api = "off (set RASA_AUTH_TOKEN or RASA_JWT_SECRET to enable it)"
     lines = [
         f"Rasa server on {interface}:{port} (ready when the model has loaded):",
-        f"  REST webhook    POST {base}/webhooks/rest/webhook  {{\"sender\": \"...\", \"message\": \"...\"}}",
+        f'  REST webhook    POST {base}/webhooks/rest/webhook  {{"sender": "...", "message": "..."}}',
         f"  Web widget      {base}/webhooks/socketio/webchat/",
         f"  WeChat webhook  {base}/webhooks/wechat/webhook",
         f"  Health          {base}/  and  {base}/webhooks/rest/",

@@ -5,6 +5,7 @@ Ctrl-C stops everything: no orphan action server is left behind.
 --quiet-actions sends the action server's output to var/action-server.log (the terminal
 chat keeps the screen for the conversation) and prints its end if start-up fails.
 """
+
 from __future__ import annotations
 
 import os

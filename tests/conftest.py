@@ -1,4 +1,5 @@
 """Shared fixtures: the real domain, fresh SDK trackers built by a factory, the server hooks."""
+
 from __future__ import annotations
 
 import sys

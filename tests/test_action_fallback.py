@@ -1,4 +1,5 @@
 """Friendly "稍后再试" instead of silence when the action server is unavailable (addons/patches/action_fallback.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
-from addons.patches import action_fallback
 from addons.messages import MESSAGES_FILE, RATE_LIMITED, SERVICE_UNAVAILABLE, load_messages, message
+from addons.patches import action_fallback
 
 FRIENDLY = "系统暂时忙不过来，请稍后再试。如果有人正在威胁你的安全，请马上拨打110。"
 DOMAIN = Domain.from_yaml(

@@ -1,4 +1,5 @@
 """Every custom action the domain names is served by the action server, and only those."""
+
 from __future__ import annotations
 
 from rasa_sdk.executor import ActionExecutor

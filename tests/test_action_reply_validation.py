@@ -1,4 +1,5 @@
 """The faster action-reply validation accepts and rejects exactly what Rasa's does."""
+
 from __future__ import annotations
 
 import pytest

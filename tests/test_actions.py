@@ -1,4 +1,5 @@
 """The SDK actions against real domain trackers and the real knowledge base."""
+
 from __future__ import annotations
 
 import asyncio
@@ -52,7 +53,9 @@ def test_traditional_user_gets_traditional_answer(tracker_factory, dispatcher, d
 
 
 def test_button_payload_keeps_script_of_last_chinese_text(tracker_factory, dispatcher, domain):
-    tracker = tracker_factory("/ask_legal_basis", "ask_legal_basis", slots={"last_topic": "ask_home_entry"}, history=["催收的人能進我家嗎"])
+    tracker = tracker_factory(
+        "/ask_legal_basis", "ask_legal_basis", slots={"last_topic": "ask_home_entry"}, history=["催收的人能進我家嗎"]
+    )
     run(ActionShowLegalBasis(), dispatcher, tracker, domain)
     assert dispatcher.messages and "條" in dispatcher.messages[0]["text"]
 

@@ -1,4 +1,5 @@
 """Collector check rules, and the flows.yml loader they share with the other flows."""
+
 from __future__ import annotations
 
 import copy
@@ -10,6 +11,7 @@ import yaml
 
 from actions.advice.dialogue_kb import load_dialogue
 from actions.advice.facts import BEHAVIORS
+from actions.advice.kb import KnowledgeBaseError, load_kb
 from actions.flow_state import BEHAVIOR_ANSWERS
 from actions.flows import flows_kb
 from actions.flows.collector_check import (
@@ -32,7 +34,6 @@ from actions.flows.flows_kb import (
     check_references,
     load_flows,
 )
-from actions.advice.kb import KnowledgeBaseError, load_kb
 from chinese_text.script import is_traditional
 
 KB = load_kb()
@@ -82,18 +83,44 @@ def test_clean_visit_looks_legit_but_still_says_verify():
 
 
 FLAG_CASES = [
-    ("official_money", {"collector_claims_to_be": "police", "collector_demanded_personal_account": True},
-     "likely_scam", {"criminal_law_279", "public_security_62"}),
+    (
+        "official_money",
+        {"collector_claims_to_be": "police", "collector_demanded_personal_account": True},
+        "likely_scam",
+        {"criminal_law_279", "public_security_62"},
+    ),
     ("personal_account", {"collector_demanded_personal_account": True}, "likely_scam", set()),
-    ("safety_threat", {"collector_threat_kind": "safety_or_insult"}, "unlawful_conduct",
-     {"public_security_50", "card_rules_68"}),
+    (
+        "safety_threat",
+        {"collector_threat_kind": "safety_or_insult"},
+        "unlawful_conduct",
+        {"public_security_50", "card_rules_68"},
+    ),
     ("forced_entry", {"collector_entry": "forced"}, "unlawful_conduct", {"criminal_law_245", "public_security_47"}),
-    ("refused_to_leave", {"collector_entry": "refused_to_leave"}, "unlawful_conduct",
-     {"criminal_law_245", "public_security_47"}),
-    ("disclosed_to_others", {"collector_third_party": "disclosed"}, "unlawful_conduct",
-     {"card_rules_68", "pipl_10", "civil_code_1038", "civil_code_1064"}),
-    ("claims_court", {"collector_claims_to_be": "court"}, "verify_official", {"civ_proc_88", "civ_proc_89", "civ_proc_147"}),
-    ("claims_police", {"collector_claims_to_be": "police"}, "verify_official", {"bank_card_rules_3", "criminal_law_279"}),
+    (
+        "refused_to_leave",
+        {"collector_entry": "refused_to_leave"},
+        "unlawful_conduct",
+        {"criminal_law_245", "public_security_47"},
+    ),
+    (
+        "disclosed_to_others",
+        {"collector_third_party": "disclosed"},
+        "unlawful_conduct",
+        {"card_rules_68", "pipl_10", "civil_code_1038", "civil_code_1064"},
+    ),
+    (
+        "claims_court",
+        {"collector_claims_to_be": "court"},
+        "verify_official",
+        {"civ_proc_88", "civ_proc_89", "civ_proc_147"},
+    ),
+    (
+        "claims_police",
+        {"collector_claims_to_be": "police"},
+        "verify_official",
+        {"bank_card_rules_3", "criminal_law_279"},
+    ),
     ("night_visit", {"visit_at_night": True}, "doubtful", {"bank_assoc_2026_hours"}),
     ("identity_unknown", {"collector_claims_to_be": "unknown"}, "doubtful", set()),
     ("no_id", {"collector_showed_id": False}, "doubtful", set()),
@@ -137,8 +164,9 @@ def test_court_claim_without_money_is_verified_not_called_a_scam():
 
 
 def test_court_claim_with_a_transfer_demand_is_a_likely_scam():
-    verdict = assess_collector(dataclasses.replace(CLEAN, collector_claims_to_be="court",
-                                                   collector_demanded_personal_account=True))
+    verdict = assess_collector(
+        dataclasses.replace(CLEAN, collector_claims_to_be="court", collector_demanded_personal_account=True)
+    )
     assert verdict.level == "likely_scam"
     assert verdict.reasons[0].id == "official_money"
     assert any("110" in s for s in verdict.next_steps)
@@ -183,8 +211,9 @@ def test_agency_needs_the_banks_authorisation():
 
 
 def test_the_most_serious_flag_wins_and_all_are_listed():
-    answers = dataclasses.replace(CLEAN, collector_showed_id=False, collector_threat_kind="safety_or_insult",
-                                  visit_at_night=True)
+    answers = dataclasses.replace(
+        CLEAN, collector_showed_id=False, collector_threat_kind="safety_or_insult", visit_at_night=True
+    )
     verdict = assess_collector(answers)
     assert verdict.level == "unlawful_conduct"
     assert [r.id for r in verdict.reasons] == ["safety_threat", "night_visit", "no_id"]
@@ -192,9 +221,14 @@ def test_the_most_serious_flag_wins_and_all_are_listed():
 
 @pytest.mark.parametrize(
     "flags, level",
-    [((), "legit_looking"), (("single_visitor",), "legit_looking"), (("no_id", "single_visitor"), "doubtful"),
-     (("night_visit", "claims_court"), "verify_official"), (("claims_court", "safety_threat"), "unlawful_conduct"),
-     (("official_money", "forced_entry"), "likely_scam")],
+    [
+        ((), "legit_looking"),
+        (("single_visitor",), "legit_looking"),
+        (("no_id", "single_visitor"), "doubtful"),
+        (("night_visit", "claims_court"), "verify_official"),
+        (("claims_court", "safety_threat"), "unlawful_conduct"),
+        (("official_money", "forced_entry"), "likely_scam"),
+    ],
 )
 def test_level_for(flags, level):
     assert level_for(flags) == level
@@ -210,7 +244,9 @@ def test_unanswered_form_is_doubtful_not_legit():
 def test_impersonation_adds_the_official_check(claim, number):
     verdict = assess_collector(dataclasses.replace(CLEAN, collector_claims_to_be=claim))
     assert any(number in step for step in verdict.verify_steps)
-    assert "id_unchecked" not in red_flag_ids(dataclasses.replace(CLEAN, collector_claims_to_be=claim, collector_showed_id=None))
+    assert "id_unchecked" not in red_flag_ids(
+        dataclasses.replace(CLEAN, collector_claims_to_be=claim, collector_showed_id=None)
+    )
 
 
 def test_flag_specific_next_steps():
@@ -284,20 +320,35 @@ def test_validator_rejects_bad_answers(change):
         assess_collector(dataclasses.replace(CLEAN, **change))
 
 
-@pytest.mark.parametrize("change", [{}, {"collector_headcount": None}, {"collector_headcount": 30},
-                                    {"collector_headcount": 50}, {"bank": None},
-                                    {"collector_showed_id": None}, {"collector_claims_to_be": "agency"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"collector_headcount": None},
+        {"collector_headcount": 30},
+        {"collector_headcount": 50},
+        {"bank": None},
+        {"collector_showed_id": None},
+        {"collector_claims_to_be": "agency"},
+    ],
+)
 def test_validator_accepts_good_answers(change):
     answers = dataclasses.replace(CLEAN, **change)
     assert validate_collector_answers(answers) is answers
 
 
 def test_from_slots_reads_the_stored_answers():
-    answers = CollectorAnswers.from_slots({
-        "collector_claims_to_be": None, "collector_headcount": "3", "requested_slot": "x",
-        "collector_showed_id": "no", "visit_at_night": "unsure", "collector_threat_kind": "unsure",
-        "collector_entry": "forced",
-    })
+    answers = CollectorAnswers.from_slots(
+        {
+            "collector_claims_to_be": None,
+            "collector_headcount": "3",
+            "requested_slot": "x",
+            "collector_showed_id": "no",
+            "visit_at_night": "unsure",
+            "collector_threat_kind": "unsure",
+            "collector_entry": "forced",
+        }
+    )
     assert answers.collector_claims_to_be == "unknown"
     assert answers.collector_headcount == 3
     assert answers.collector_showed_id is False and answers.visit_at_night is None
@@ -368,21 +419,27 @@ def test_schema_check_rejects_broken_flows(mutate):
 
 
 def test_reference_check_rejects_unknown_provision():
-    flows = build_flows(_broken(lambda d: d["incident"]["behaviors"]["威胁"].update(
-        mappings=[{"provisions": ["no_such_provision"]}])))
+    flows = build_flows(
+        _broken(lambda d: d["incident"]["behaviors"]["威胁"].update(mappings=[{"provisions": ["no_such_provision"]}]))
+    )
     with pytest.raises(FlowsError):
         check_references(flows, KB)
 
 
 def test_load_flows_rejects_a_reference_to_a_missing_provision(tmp_path, monkeypatch):
     """As load_kb does for guidance.yml: the file and the key of the bad reference are named."""
-    data = _broken(lambda d: d["incident"]["behaviors"]["威胁"].update(mappings=[{"provisions": ["no_such_provision"]}]))
+    data = _broken(
+        lambda d: d["incident"]["behaviors"]["威胁"].update(mappings=[{"provisions": ["no_such_provision"]}])
+    )
     (tmp_path / "flows.yml").write_text(yaml.safe_dump(data, allow_unicode=True, width=10**6), encoding="utf-8")
     monkeypatch.setattr(flows_kb, "KNOWLEDGE_DIR", tmp_path)
     load_flows.cache_clear()
     try:
-        with pytest.raises(KnowledgeBaseError, match=r"^flows\.yml:incident\.behaviors\.威胁\.mappings\[0\]: "
-                                                     r"unknown provision 'no_such_provision'$"):
+        with pytest.raises(
+            KnowledgeBaseError,
+            match=r"^flows\.yml:incident\.behaviors\.威胁\.mappings\[0\]: "
+            r"unknown provision 'no_such_provision'$",
+        ):
             load_flows()
     finally:
         load_flows.cache_clear()

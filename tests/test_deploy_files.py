@@ -1,5 +1,6 @@
 """deploy/: the Helm values give Rasa the project's stores, NLG, channels and action server,
 and the Dockerfiles copy what the servers need (checked without Docker or Helm here)."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Inputs are Simplified Chinese with half-width characters, as the pipeline's
 normaliser (addons.components.text_normalizer) produces them before this component runs.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,16 +17,14 @@ from typing import Any, Dict, Iterator, List
 import jieba
 import jieba.finalseg
 import pytest
-
-from actions.advice.facts import BEHAVIORS, CAN_PAY, COURT_STAGES, JURISDICTIONS, LOAN_TYPES, RELATIONS
-from actions.advice.kb import load_kb
-
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from actions.advice.facts import BEHAVIORS, CAN_PAY, COURT_STAGES, JURISDICTIONS, LOAN_TYPES, RELATIONS
+from actions.advice.kb import load_kb
 from addons.components import entity_patterns
 from addons.components.entity_extractor import ChineseEntityExtractor
 from tests.contract import CONTRACT_ENTITIES
@@ -42,6 +41,7 @@ jieba.setLogLevel(logging.WARNING)
 # dictionary into it (config.yml does not; the benchmark's pipeline (c) does), and
 # jieba may cut words either way.
 
+
 @contextlib.contextmanager
 def jieba_state(variant: str) -> Iterator[None]:
     """Apply a jieba dictionary variant, then restore the global state."""
@@ -56,15 +56,52 @@ def jieba_state(variant: str) -> Iterator[None]:
                     jieba.load_userdict(str(path))
         elif variant == "glued_words":
             # Words that swallow a neighbour of a surface form.
-            for w in ["上门催收", "催收员上门", "招商银行信用卡", "工资到手", "月工资", "门口泼",
-                      "泼红", "说是警察", "打电话骂", "天天打电话", "爸妈说", "花都",
-                      "单位找", "老婆打", "村委会找", "通讯录里", "威胁我说"]:
+            for w in [
+                "上门催收",
+                "催收员上门",
+                "招商银行信用卡",
+                "工资到手",
+                "月工资",
+                "门口泼",
+                "泼红",
+                "说是警察",
+                "打电话骂",
+                "天天打电话",
+                "爸妈说",
+                "花都",
+                "单位找",
+                "老婆打",
+                "村委会找",
+                "通讯录里",
+                "威胁我说",
+            ]:
                 jieba.add_word(w, 200000)
         elif variant == "split_words":
             # Words cut into pieces: 招商银行 -> 招商 | 银行.
-            for w in ["招商银行", "中国银行", "交通银行", "信用卡", "紧急联系人", "通讯录", "油漆",
-                      "家里人", "七大姑八大姨", "村委会", "居委会", "冒充", "警察", "爸妈", "单位",
-                      "工作证", "泼油漆", "跟踪", "老婆", "邻居", "同事", "家门口"]:
+            for w in [
+                "招商银行",
+                "中国银行",
+                "交通银行",
+                "信用卡",
+                "紧急联系人",
+                "通讯录",
+                "油漆",
+                "家里人",
+                "七大姑八大姨",
+                "村委会",
+                "居委会",
+                "冒充",
+                "警察",
+                "爸妈",
+                "单位",
+                "工作证",
+                "泼油漆",
+                "跟踪",
+                "老婆",
+                "邻居",
+                "同事",
+                "家门口",
+            ]:
                 jieba.del_word(w)
         elif variant != "default":
             raise ValueError(variant)
@@ -83,6 +120,7 @@ JIEBA_VARIANTS = ["default", "domain_dictionary", "glued_words", "split_words"]
 # --------------------------------------------------------------------------- #
 # Training and loading through Rasa's model storage (the real persistence path).
 
+
 def _context() -> ExecutionContext:
     return ExecutionContext(GraphSchema({}), "test-model")
 
@@ -99,9 +137,7 @@ def train_and_load(storage_dir: Path, config: Dict[str, Any]) -> ChineseEntityEx
 @pytest.fixture(scope="module")
 def extractor(tmp_path_factory) -> ChineseEntityExtractor:
     with jieba_state("default"):
-        return train_and_load(
-            tmp_path_factory.mktemp("model_storage"), {"patterns_path": str(PATTERNS)}
-        )
+        return train_and_load(tmp_path_factory.mktemp("model_storage"), {"patterns_path": str(PATTERNS)})
 
 
 def run(component: ChineseEntityExtractor, text: str, existing=None) -> List[Dict[str, Any]]:
@@ -235,9 +271,10 @@ SENTENCES = [
     ("欠了大概4,300元", {"amount": 4300}),
     ("逾期一年了", {"overdue_duration": 365}),
     ("逾期两周", {"overdue_duration": 14}),
-    ("欠招行五万，工资四千，房租一千五，逾期三个月",
-     {"bank": "招商银行", "amount": 50000, "monthly_income": 4000,
-      "monthly_expense": 1500, "overdue_duration": 90}),
+    (
+        "欠招行五万，工资四千，房租一千五，逾期三个月",
+        {"bank": "招商银行", "amount": 50000, "monthly_income": 4000, "monthly_expense": 1500, "overdue_duration": 90},
+    ),
 ]
 
 NO_ENTITIES = [
@@ -302,209 +339,397 @@ def test_absent(extractor, text, entity, value):
 
 LONG_MESSAGES = [
     # delivery riders
-    ("我是跑外卖的，每天送十个小时，一个月到手也就六千五，房租一千二，去年电动车被偷又借了美团借钱五千，"
-     "加上花呗三千多，逾期快两个月了，催收打到我们站长那里",
-     {"monthly_income": 6500, "monthly_expense": 1200, "bank": ["美团借钱", "花呗"], "amount": [5000, 3000],
-      "overdue_duration": 60},
-     {"loan_type": "online_lending", "banks": ["美团借钱", "花呗"], "amount_parts": [5000, 3000],
-      "amount_total": 8000}),
-    ("我是外卖骑手，平时一个月挣五千左右，房租加吃饭要两千，借了安逸花一万二和分期乐六千，分期乐已经逾期二十天了，"
-     "他们说要联系我紧急联系人",
-     {"monthly_income": 5000, "monthly_expense": 2000, "bank": ["马上消费金融", "分期乐"], "amount": [12000, 6000],
-      "overdue_duration": 20, "relation": "紧急联系人"},
-     {"loan_type": "online_lending", "banks": ["马上消费金融", "分期乐"], "amount_parts": [12000, 6000],
-      "amount_total": 18000}),
-    ("骑手一个，每个月收入七千多，房租一千，生活费一千五，欠了美团月付五千，抖音月付三千，京东金条一万二，已经逾期40天",
-     {"monthly_income": 7000, "monthly_expense": [1000, 1500], "amount": [5000, 3000, 12000], "overdue_duration": 40},
-     {"loan_type": "online_lending", "banks": ["美团月付", "抖音月付", "京东金条"],
-      "amount_parts": [5000, 3000, 12000], "amount_total": 20000}),
+    (
+        "我是跑外卖的，每天送十个小时，一个月到手也就六千五，房租一千二，去年电动车被偷又借了美团借钱五千，"
+        "加上花呗三千多，逾期快两个月了，催收打到我们站长那里",
+        {
+            "monthly_income": 6500,
+            "monthly_expense": 1200,
+            "bank": ["美团借钱", "花呗"],
+            "amount": [5000, 3000],
+            "overdue_duration": 60,
+        },
+        {
+            "loan_type": "online_lending",
+            "banks": ["美团借钱", "花呗"],
+            "amount_parts": [5000, 3000],
+            "amount_total": 8000,
+        },
+    ),
+    (
+        "我是外卖骑手，平时一个月挣五千左右，房租加吃饭要两千，借了安逸花一万二和分期乐六千，分期乐已经逾期二十天了，"
+        "他们说要联系我紧急联系人",
+        {
+            "monthly_income": 5000,
+            "monthly_expense": 2000,
+            "bank": ["马上消费金融", "分期乐"],
+            "amount": [12000, 6000],
+            "overdue_duration": 20,
+            "relation": "紧急联系人",
+        },
+        {
+            "loan_type": "online_lending",
+            "banks": ["马上消费金融", "分期乐"],
+            "amount_parts": [12000, 6000],
+            "amount_total": 18000,
+        },
+    ),
+    (
+        "骑手一个，每个月收入七千多，房租一千，生活费一千五，欠了美团月付五千，抖音月付三千，京东金条一万二，已经逾期40天",
+        {
+            "monthly_income": 7000,
+            "monthly_expense": [1000, 1500],
+            "amount": [5000, 3000, 12000],
+            "overdue_duration": 40,
+        },
+        {
+            "loan_type": "online_lending",
+            "banks": ["美团月付", "抖音月付", "京东金条"],
+            "amount_parts": [5000, 3000, 12000],
+            "amount_total": 20000,
+        },
+    ),
     # migrant workers
-    ("我在外面打工，工地上一个月七八千，但是老板已经三个月没发工资了，信用卡欠了广发两万、中行一万，现在逾期四十多天",
-     {"bank": ["广发银行", "中国银行"], "amount": [20000, 10000], "overdue_duration": 40},
-     {"loan_type": "credit_card", "banks": ["广发银行", "中国银行"], "amount_parts": [20000, 10000],
-      "amount_total": 30000}),
-    ("农民工，在深圳电子厂上班，月薪四千二，去年老家盖房子找老乡借了三万，又在拍拍贷借了八千，拍拍贷逾期两个月，天天打我电话",
-     {"monthly_income": 4200, "amount": [30000, 8000], "bank": "拍拍贷", "overdue_duration": 60,
-      "behavior": "频繁来电"},
-     {"loan_type": "private_loan", "loan_types": ["private_loan", "online_lending"], "amount_parts": [30000, 8000],
-      "amount_total": 38000}),
-    ("在工厂做了五年，去年厂子倒闭了，信用卡欠了建行四万多，逾期八个月，催收说要去我老家村里",
-     {"bank": "建设银行", "amount": 40000, "overdue_duration": 240, "relation": "村委会"},
-     {"loan_type": "credit_card"}),
+    (
+        "我在外面打工，工地上一个月七八千，但是老板已经三个月没发工资了，信用卡欠了广发两万、中行一万，现在逾期四十多天",
+        {"bank": ["广发银行", "中国银行"], "amount": [20000, 10000], "overdue_duration": 40},
+        {
+            "loan_type": "credit_card",
+            "banks": ["广发银行", "中国银行"],
+            "amount_parts": [20000, 10000],
+            "amount_total": 30000,
+        },
+    ),
+    (
+        "农民工，在深圳电子厂上班，月薪四千二，去年老家盖房子找老乡借了三万，又在拍拍贷借了八千，拍拍贷逾期两个月，天天打我电话",
+        {
+            "monthly_income": 4200,
+            "amount": [30000, 8000],
+            "bank": "拍拍贷",
+            "overdue_duration": 60,
+            "behavior": "频繁来电",
+        },
+        {
+            "loan_type": "private_loan",
+            "loan_types": ["private_loan", "online_lending"],
+            "amount_parts": [30000, 8000],
+            "amount_total": 38000,
+        },
+    ),
+    (
+        "在工厂做了五年，去年厂子倒闭了，信用卡欠了建行四万多，逾期八个月，催收说要去我老家村里",
+        {"bank": "建设银行", "amount": 40000, "overdue_duration": 240, "relation": "村委会"},
+        {"loan_type": "credit_card"},
+    ),
     # retirees and guarantors
-    ("退休教师，每月退休金四千五，给儿子做担保，儿子在农业银行贷了二十万做生意，现在人跑了，银行起诉我这个担保人",
-     {"monthly_income": 4500, "relation": "子女", "bank": "农业银行", "amount": 200000},
-     {"loan_type": "bank_loan"}),
-    ("我今年六十八了，退休金两千八，女儿用我的身份证办了网贷，欠了三四万，催收天天打电话骂我，我根本不知道这事",
-     {"monthly_income": 2800, "relation": "子女", "behavior": ["频繁来电", "辱骂"]},
-     {"loan_type": "online_lending"}),
-    ("老伴走了以后我一个人住，养老金一千九，侄子找我担保在信用社贷了五万，逾期一年了，信用社的人天天上门",
-     {"monthly_income": 1900, "relation": "亲戚", "bank": "农村信用社", "amount": 50000, "overdue_duration": 365,
-      "behavior": "上门"},
-     {"loan_type": "bank_loan"}),
+    (
+        "退休教师，每月退休金四千五，给儿子做担保，儿子在农业银行贷了二十万做生意，现在人跑了，银行起诉我这个担保人",
+        {"monthly_income": 4500, "relation": "子女", "bank": "农业银行", "amount": 200000},
+        {"loan_type": "bank_loan"},
+    ),
+    (
+        "我今年六十八了，退休金两千八，女儿用我的身份证办了网贷，欠了三四万，催收天天打电话骂我，我根本不知道这事",
+        {"monthly_income": 2800, "relation": "子女", "behavior": ["频繁来电", "辱骂"]},
+        {"loan_type": "online_lending"},
+    ),
+    (
+        "老伴走了以后我一个人住，养老金一千九，侄子找我担保在信用社贷了五万，逾期一年了，信用社的人天天上门",
+        {
+            "monthly_income": 1900,
+            "relation": "亲戚",
+            "bank": "农村信用社",
+            "amount": 50000,
+            "overdue_duration": 365,
+            "behavior": "上门",
+        },
+        {"loan_type": "bank_loan"},
+    ),
     # students
-    ("我是大三学生，没有收入，生活费家里每个月给一千五，在借呗借了五千，京东金条三千，还有个小贷平台两千，现在都逾期了，"
-     "他们说要告诉我辅导员和室友",
-     {"monthly_income": 0, "bank": ["借呗", "京东金条"], "amount": [5000, 3000, 2000], "relation": "朋友"},
-     {"loan_type": "online_lending", "banks": ["借呗", "京东金条"], "amount_parts": [5000, 3000, 2000],
-      "amount_total": 10000}),
-    ("大学生，被同学拉去做校园贷，借了两千到手一千六，一周后要还两千五，还不上就又借新的还旧的，现在滚到两万多了",
-     {"amount": [2000, 2500, 20000]},
-     {"loan_type": "online_lending"}),
-    ("学生党，花呗欠了四千，没敢告诉爸妈，催收说再不还就打给我爸妈",
-     {"bank": "花呗", "amount": 4000, "relation": "父母"},
-     {"loan_type": "online_lending"}),
-    ("研究生在读，在好几个借钱APP上借了钱，有钱花一万，360借条八千，加起来一万八，现在逾期一个多月",
-     {"bank": ["度小满", "360借条"], "amount": [10000, 8000, 18000], "overdue_duration": 30},
-     {"loan_type": "online_lending", "banks": ["度小满", "360借条"], "amount_parts": [10000, 8000],
-      "amount_total": 18000}),
+    (
+        "我是大三学生，没有收入，生活费家里每个月给一千五，在借呗借了五千，京东金条三千，还有个小贷平台两千，现在都逾期了，"
+        "他们说要告诉我辅导员和室友",
+        {"monthly_income": 0, "bank": ["借呗", "京东金条"], "amount": [5000, 3000, 2000], "relation": "朋友"},
+        {
+            "loan_type": "online_lending",
+            "banks": ["借呗", "京东金条"],
+            "amount_parts": [5000, 3000, 2000],
+            "amount_total": 10000,
+        },
+    ),
+    (
+        "大学生，被同学拉去做校园贷，借了两千到手一千六，一周后要还两千五，还不上就又借新的还旧的，现在滚到两万多了",
+        {"amount": [2000, 2500, 20000]},
+        {"loan_type": "online_lending"},
+    ),
+    (
+        "学生党，花呗欠了四千，没敢告诉爸妈，催收说再不还就打给我爸妈",
+        {"bank": "花呗", "amount": 4000, "relation": "父母"},
+        {"loan_type": "online_lending"},
+    ),
+    (
+        "研究生在读，在好几个借钱APP上借了钱，有钱花一万，360借条八千，加起来一万八，现在逾期一个多月",
+        {"bank": ["度小满", "360借条"], "amount": [10000, 8000, 18000], "overdue_duration": 30},
+        {
+            "loan_type": "online_lending",
+            "banks": ["度小满", "360借条"],
+            "amount_parts": [10000, 8000],
+            "amount_total": 18000,
+        },
+    ),
     # shop owners with several cards
-    ("开了一家服装店，生意不好，手上有六张信用卡，招行五万，建行三万八，交行两万，兴业四万，光大一万五，民生两万二，"
-     "每个月光最低还款就要一万多",
-     {"bank": ["招商银行", "建设银行", "交通银行", "兴业银行", "光大银行", "民生银行"],
-      "amount": [50000, 38000, 20000, 40000, 15000, 22000]},
-     {"loan_type": "credit_card", "banks": ["招商银行", "建设银行", "交通银行", "兴业银行", "光大银行", "民生银行"],
-      "amount_parts": [50000, 38000, 20000, 40000, 15000, 22000], "amount_total": 185000}),
-    ("我自己开个小饭馆，疫情关了一年，欠了网商贷十五万，还有农商行的经营贷三十万，加起来四十五万，现在逾期三个月了",
-     {"bank": ["网商贷", "农商银行"], "amount": [150000, 300000, 450000], "overdue_duration": 90},
-     {"loan_type": "online_lending", "loan_types": ["online_lending", "bank_loan"], "banks": ["网商贷", "农商银行"],
-      "amount_parts": [150000, 300000], "amount_total": 450000}),
-    ("做小生意的，信用卡总共欠了二十多万，其中浦发八万，中信七万，平安六万，还有网贷五万没算进去",
-     {"bank": ["浦发银行", "中信银行", "平安银行"], "amount": [200000, 80000, 70000, 60000, 50000]},
-     {"loan_type": "credit_card", "loan_types": ["credit_card", "online_lending"],
-      "banks": ["浦发银行", "中信银行", "平安银行"], "amount_parts": [80000, 70000, 60000, 50000],
-      "amount_total": 200000}),
-    ("开五金店的，去年在台州银行贷了十万，还有泰隆银行的五万，都逾期了",
-     {"bank": ["台州银行", "泰隆银行"], "amount": [100000, 50000]},
-     {"loan_type": "bank_loan", "banks": ["台州银行", "泰隆银行"], "amount_parts": [100000, 50000],
-      "amount_total": 150000}),
+    (
+        "开了一家服装店，生意不好，手上有六张信用卡，招行五万，建行三万八，交行两万，兴业四万，光大一万五，民生两万二，"
+        "每个月光最低还款就要一万多",
+        {
+            "bank": ["招商银行", "建设银行", "交通银行", "兴业银行", "光大银行", "民生银行"],
+            "amount": [50000, 38000, 20000, 40000, 15000, 22000],
+        },
+        {
+            "loan_type": "credit_card",
+            "banks": ["招商银行", "建设银行", "交通银行", "兴业银行", "光大银行", "民生银行"],
+            "amount_parts": [50000, 38000, 20000, 40000, 15000, 22000],
+            "amount_total": 185000,
+        },
+    ),
+    (
+        "我自己开个小饭馆，疫情关了一年，欠了网商贷十五万，还有农商行的经营贷三十万，加起来四十五万，现在逾期三个月了",
+        {"bank": ["网商贷", "农商银行"], "amount": [150000, 300000, 450000], "overdue_duration": 90},
+        {
+            "loan_type": "online_lending",
+            "loan_types": ["online_lending", "bank_loan"],
+            "banks": ["网商贷", "农商银行"],
+            "amount_parts": [150000, 300000],
+            "amount_total": 450000,
+        },
+    ),
+    (
+        "做小生意的，信用卡总共欠了二十多万，其中浦发八万，中信七万，平安六万，还有网贷五万没算进去",
+        {"bank": ["浦发银行", "中信银行", "平安银行"], "amount": [200000, 80000, 70000, 60000, 50000]},
+        {
+            "loan_type": "credit_card",
+            "loan_types": ["credit_card", "online_lending"],
+            "banks": ["浦发银行", "中信银行", "平安银行"],
+            "amount_parts": [80000, 70000, 60000, 50000],
+            "amount_total": 200000,
+        },
+    ),
+    (
+        "开五金店的，去年在台州银行贷了十万，还有泰隆银行的五万，都逾期了",
+        {"bank": ["台州银行", "泰隆银行"], "amount": [100000, 50000]},
+        {
+            "loan_type": "bank_loan",
+            "banks": ["台州银行", "泰隆银行"],
+            "amount_parts": [100000, 50000],
+            "amount_total": 150000,
+        },
+    ),
     # Taiwanese and Hong Kong people, and debts outside the mainland
-    ("我是台湾人，在东莞台资厂做事，月薪两万，在大陆办了工行和招行的信用卡，欠了大概十万，逾期一个月了",
-     {"monthly_income": 20000, "bank": ["工商银行", "招商银行"], "amount": 100000, "overdue_duration": 30},
-     {"loan_type": "credit_card", "banks": ["工商银行", "招商银行"]}),
-    ("我是台湾人在大陆工作，欠招行信用卡",
-     {"bank": "招商银行"},
-     {"loan_type": "credit_card"}),
-    ("我是台湾人，之前在台湾欠了中信和玉山的卡债一百多万台币，现在在昆山工作，台湾那边的催收打电话到我公司",
-     {"bank": ["中国信托银行", "玉山银行"], "amount": 1000000, "relation": "单位"},
-     {"loan_type": "credit_card", "jurisdiction": "taiwan", "banks": ["中国信托银行", "玉山银行"]}),
-    ("台干，在台湾有国泰世华的信贷没还，想问在大陆工作会不会被追到，前置协商要怎么申请",
-     {"bank": "国泰世华银行"},
-     {"loan_type": "bank_loan", "jurisdiction": "taiwan"}),
-    ("我是台湾人，在苏州上班，大陆这边欠了招行两万，台湾那边还有台新的卡债三十万台币",
-     {"bank": ["招商银行", "台新银行"], "amount": [20000, 300000]},
-     # different currencies: no total
-     {"loan_type": "credit_card", "jurisdiction": "taiwan", "jurisdictions": ["mainland", "taiwan"],
-      "banks": ["招商银行", "台新银行"]}),
-    ("欠中信的卡，想走前置协商",
-     {"bank": "中国信托银行"},
-     {"loan_type": "credit_card", "jurisdiction": "taiwan"}),
-    ("台湾人，在大陆欠了中信五万，想问前置协商有没有用",
-     {"bank": "中信银行", "amount": 50000},
-     {}),
-    ("招行的卡能不能走更生",
-     {"bank": "招商银行"},
-     {"loan_type": "credit_card"}),
-    ("我是香港人，在深圳工作，欠了建设银行信用卡五万，逾期三个月了",
-     {"bank": "建设银行", "amount": 50000, "overdue_duration": 90},
-     {"loan_type": "credit_card"}),
-    ("在香港欠了大新银行和安信的卡数大概二十万港币，现在回了内地，收数公司打给我家人",
-     {"bank": "大新银行", "amount": 200000, "relation": "亲戚"},
-     {"loan_type": "credit_card", "jurisdiction": "hong_kong"}),
-    ("在香港欠了财务公司十万，收数公司天天打电话",
-     {"amount": 100000, "behavior": "频繁来电"},
-     {"jurisdiction": "hong_kong"}),
-    ("我在汇丰中国办的信用卡，欠了两万，逾期三个月",
-     {"bank": "汇丰银行", "amount": 20000, "overdue_duration": 90},
-     {"loan_type": "credit_card"}),
+    (
+        "我是台湾人，在东莞台资厂做事，月薪两万，在大陆办了工行和招行的信用卡，欠了大概十万，逾期一个月了",
+        {"monthly_income": 20000, "bank": ["工商银行", "招商银行"], "amount": 100000, "overdue_duration": 30},
+        {"loan_type": "credit_card", "banks": ["工商银行", "招商银行"]},
+    ),
+    ("我是台湾人在大陆工作，欠招行信用卡", {"bank": "招商银行"}, {"loan_type": "credit_card"}),
+    (
+        "我是台湾人，之前在台湾欠了中信和玉山的卡债一百多万台币，现在在昆山工作，台湾那边的催收打电话到我公司",
+        {"bank": ["中国信托银行", "玉山银行"], "amount": 1000000, "relation": "单位"},
+        {"loan_type": "credit_card", "jurisdiction": "taiwan", "banks": ["中国信托银行", "玉山银行"]},
+    ),
+    (
+        "台干，在台湾有国泰世华的信贷没还，想问在大陆工作会不会被追到，前置协商要怎么申请",
+        {"bank": "国泰世华银行"},
+        {"loan_type": "bank_loan", "jurisdiction": "taiwan"},
+    ),
+    (
+        "我是台湾人，在苏州上班，大陆这边欠了招行两万，台湾那边还有台新的卡债三十万台币",
+        {"bank": ["招商银行", "台新银行"], "amount": [20000, 300000]},
+        # different currencies: no total
+        {
+            "loan_type": "credit_card",
+            "jurisdiction": "taiwan",
+            "jurisdictions": ["mainland", "taiwan"],
+            "banks": ["招商银行", "台新银行"],
+        },
+    ),
+    ("欠中信的卡，想走前置协商", {"bank": "中国信托银行"}, {"loan_type": "credit_card", "jurisdiction": "taiwan"}),
+    ("台湾人，在大陆欠了中信五万，想问前置协商有没有用", {"bank": "中信银行", "amount": 50000}, {}),
+    ("招行的卡能不能走更生", {"bank": "招商银行"}, {"loan_type": "credit_card"}),
+    (
+        "我是香港人，在深圳工作，欠了建设银行信用卡五万，逾期三个月了",
+        {"bank": "建设银行", "amount": 50000, "overdue_duration": 90},
+        {"loan_type": "credit_card"},
+    ),
+    (
+        "在香港欠了大新银行和安信的卡数大概二十万港币，现在回了内地，收数公司打给我家人",
+        {"bank": "大新银行", "amount": 200000, "relation": "亲戚"},
+        {"loan_type": "credit_card", "jurisdiction": "hong_kong"},
+    ),
+    (
+        "在香港欠了财务公司十万，收数公司天天打电话",
+        {"amount": 100000, "behavior": "频繁来电"},
+        {"jurisdiction": "hong_kong"},
+    ),
+    (
+        "我在汇丰中国办的信用卡，欠了两万，逾期三个月",
+        {"bank": "汇丰银行", "amount": 20000, "overdue_duration": 90},
+        {"loan_type": "credit_card"},
+    ),
     # spouses
-    ("老公背着我借了网贷，现在催收打给我，我们夫妻共同财产会不会被执行，他欠了大概八万",
-     {"relation": "配偶", "amount": 80000},
-     {"loan_type": "online_lending"}),
-    ("我老婆在你我贷和宜人贷借了六万，逾期半年多，现在催收打给我和我妈",
-     {"relation": ["配偶", "父母"], "bank": ["你我贷", "宜人贷"], "amount": 60000, "overdue_duration": 180},
-     {"loan_type": "online_lending", "banks": ["你我贷", "宜人贷"]}),
-    ("我丈夫去世了，他生前欠了招行三万多信用卡，现在催收让我还，我没有签过任何东西",
-     {"relation": "配偶", "bank": "招商银行", "amount": 30000},
-     {"loan_type": "credit_card"}),
-    ("前夫离婚前借的高利贷，现在放贷的人上门找我要钱，说夫妻共同债务",
-     {"relation": "配偶", "behavior": "上门"},
-     {"loan_type": "illegal_loan"}),
-    ("我老公瞒着我在招行和浦发各办了一张卡，招行欠四万，浦发欠三万五，现在催收天天打给我和他爸妈",
-     {"relation": ["配偶", "父母"], "bank": ["招商银行", "浦发银行"], "amount": [40000, 35000]},
-     {"loan_type": "credit_card", "banks": ["招商银行", "浦发银行"], "amount_parts": [40000, 35000],
-      "amount_total": 75000}),
+    (
+        "老公背着我借了网贷，现在催收打给我，我们夫妻共同财产会不会被执行，他欠了大概八万",
+        {"relation": "配偶", "amount": 80000},
+        {"loan_type": "online_lending"},
+    ),
+    (
+        "我老婆在你我贷和宜人贷借了六万，逾期半年多，现在催收打给我和我妈",
+        {"relation": ["配偶", "父母"], "bank": ["你我贷", "宜人贷"], "amount": 60000, "overdue_duration": 180},
+        {"loan_type": "online_lending", "banks": ["你我贷", "宜人贷"]},
+    ),
+    (
+        "我丈夫去世了，他生前欠了招行三万多信用卡，现在催收让我还，我没有签过任何东西",
+        {"relation": "配偶", "bank": "招商银行", "amount": 30000},
+        {"loan_type": "credit_card"},
+    ),
+    (
+        "前夫离婚前借的高利贷，现在放贷的人上门找我要钱，说夫妻共同债务",
+        {"relation": "配偶", "behavior": "上门"},
+        {"loan_type": "illegal_loan"},
+    ),
+    (
+        "我老公瞒着我在招行和浦发各办了一张卡，招行欠四万，浦发欠三万五，现在催收天天打给我和他爸妈",
+        {"relation": ["配偶", "父母"], "bank": ["招商银行", "浦发银行"], "amount": [40000, 35000]},
+        {
+            "loan_type": "credit_card",
+            "banks": ["招商银行", "浦发银行"],
+            "amount_parts": [40000, 35000],
+            "amount_total": 75000,
+        },
+    ),
     # illegal lending
-    ("被714高炮坑了，借了一千五到手只有一千，七天后要还两千，不还就爆通讯录",
-     {"amount": [1500, 2000], "relation": "通讯录", "behavior": "爆通讯录"},
-     {"loan_type": "illegal_loan"}),
-    ("我从来没借过高利贷，就是信用卡和花呗逾期了",
-     {"bank": "花呗"},
-     {"loan_type": "credit_card", "loan_types": ["credit_card", "online_lending"]}),
-    ("我欠的不是网贷，是银行的消费贷十万，还有信用卡三万",
-     {"amount": [100000, 30000]},
-     {"loan_type": "bank_loan", "loan_types": ["bank_loan", "credit_card"], "amount_parts": [100000, 30000],
-      "amount_total": 130000}),
+    (
+        "被714高炮坑了，借了一千五到手只有一千，七天后要还两千，不还就爆通讯录",
+        {"amount": [1500, 2000], "relation": "通讯录", "behavior": "爆通讯录"},
+        {"loan_type": "illegal_loan"},
+    ),
+    (
+        "我从来没借过高利贷，就是信用卡和花呗逾期了",
+        {"bank": "花呗"},
+        {"loan_type": "credit_card", "loan_types": ["credit_card", "online_lending"]},
+    ),
+    (
+        "我欠的不是网贷，是银行的消费贷十万，还有信用卡三万",
+        {"amount": [100000, 30000]},
+        {
+            "loan_type": "bank_loan",
+            "loan_types": ["bank_loan", "credit_card"],
+            "amount_parts": [100000, 30000],
+            "amount_total": 130000,
+        },
+    ),
     # money: totals, repayments, balances, limits, income and spending
-    ("每月工资六千，房租一千五，欠了三张卡一共十二万",
-     {"monthly_income": 6000, "monthly_expense": 1500, "amount": 120000},
-     {"loan_type": "credit_card"}),
-    ("招行3万，浦发2万5，花呗八千",
-     {"bank": ["招商银行", "浦发银行", "花呗"], "amount": [30000, 25000, 8000]},
-     {"loan_type": "online_lending", "banks": ["招商银行", "浦发银行", "花呗"], "amount_parts": [30000, 25000, 8000],
-      "amount_total": 63000}),
-    ("欠了工行信用卡三万，额度五万，上个月还了五千，现在还欠两万五",
-     {"bank": "工商银行", "amount": [30000, 25000]},
-     {"loan_type": "credit_card"}),
-    ("花呗八千、借呗一万五、微粒贷两万，一共四万三，都逾期了",
-     {"bank": ["花呗", "借呗", "微粒贷"], "amount": [8000, 15000, 20000, 43000]},
-     {"loan_type": "online_lending", "banks": ["花呗", "借呗", "微粒贷"], "amount_parts": [8000, 15000, 20000],
-      "amount_total": 43000}),
-    ("我有两张卡，一张欠三万，另一张欠两万，工资三千五，房贷每月两千",
-     {"amount": [30000, 20000], "monthly_income": 3500, "monthly_expense": 2000},
-     {"loan_type": "credit_card", "amount_parts": [30000, 20000], "amount_total": 50000}),
-    ("每个月房贷四千，车贷两千，工资一万，信用卡欠了六万，逾期一个月了",
-     {"monthly_expense": [4000, 2000], "monthly_income": 10000, "amount": 60000, "overdue_duration": 30},
-     {"loan_type": "credit_card"}),
-    ("信用卡一共欠了八万，网贷一共三万",
-     {"amount": [80000, 30000]},
-     {"loan_type": "credit_card", "loan_types": ["credit_card", "online_lending"], "amount_parts": [80000, 30000],
-      "amount_total": 110000}),
-    ("一共欠了十二万，其中招行五万，浦发七万",
-     {"amount": [120000, 50000, 70000]},
-     {"banks": ["招商银行", "浦发银行"], "amount_parts": [50000, 70000], "amount_total": 120000}),
-    ("欠了五万，招行三万浦发两万",
-     {"amount": [50000, 30000, 20000]},
-     {"banks": ["招商银行", "浦发银行"], "amount_parts": [30000, 20000], "amount_total": 50000}),
-    ("我没有欠网贷，只有房贷，每个月还三千，工资八千",
-     {"monthly_income": 8000},
-     {"loan_type": "bank_loan"}),
-    ("借了朋友五万，借条上写的一年还清，人家现在天天来催",
-     {"relation": "朋友", "amount": 50000},
-     {"loan_type": "private_loan"}),
+    (
+        "每月工资六千，房租一千五，欠了三张卡一共十二万",
+        {"monthly_income": 6000, "monthly_expense": 1500, "amount": 120000},
+        {"loan_type": "credit_card"},
+    ),
+    (
+        "招行3万，浦发2万5，花呗八千",
+        {"bank": ["招商银行", "浦发银行", "花呗"], "amount": [30000, 25000, 8000]},
+        {
+            "loan_type": "online_lending",
+            "banks": ["招商银行", "浦发银行", "花呗"],
+            "amount_parts": [30000, 25000, 8000],
+            "amount_total": 63000,
+        },
+    ),
+    (
+        "欠了工行信用卡三万，额度五万，上个月还了五千，现在还欠两万五",
+        {"bank": "工商银行", "amount": [30000, 25000]},
+        {"loan_type": "credit_card"},
+    ),
+    (
+        "花呗八千、借呗一万五、微粒贷两万，一共四万三，都逾期了",
+        {"bank": ["花呗", "借呗", "微粒贷"], "amount": [8000, 15000, 20000, 43000]},
+        {
+            "loan_type": "online_lending",
+            "banks": ["花呗", "借呗", "微粒贷"],
+            "amount_parts": [8000, 15000, 20000],
+            "amount_total": 43000,
+        },
+    ),
+    (
+        "我有两张卡，一张欠三万，另一张欠两万，工资三千五，房贷每月两千",
+        {"amount": [30000, 20000], "monthly_income": 3500, "monthly_expense": 2000},
+        {"loan_type": "credit_card", "amount_parts": [30000, 20000], "amount_total": 50000},
+    ),
+    (
+        "每个月房贷四千，车贷两千，工资一万，信用卡欠了六万，逾期一个月了",
+        {"monthly_expense": [4000, 2000], "monthly_income": 10000, "amount": 60000, "overdue_duration": 30},
+        {"loan_type": "credit_card"},
+    ),
+    (
+        "信用卡一共欠了八万，网贷一共三万",
+        {"amount": [80000, 30000]},
+        {
+            "loan_type": "credit_card",
+            "loan_types": ["credit_card", "online_lending"],
+            "amount_parts": [80000, 30000],
+            "amount_total": 110000,
+        },
+    ),
+    (
+        "一共欠了十二万，其中招行五万，浦发七万",
+        {"amount": [120000, 50000, 70000]},
+        {"banks": ["招商银行", "浦发银行"], "amount_parts": [50000, 70000], "amount_total": 120000},
+    ),
+    (
+        "欠了五万，招行三万浦发两万",
+        {"amount": [50000, 30000, 20000]},
+        {"banks": ["招商银行", "浦发银行"], "amount_parts": [30000, 20000], "amount_total": 50000},
+    ),
+    ("我没有欠网贷，只有房贷，每个月还三千，工资八千", {"monthly_income": 8000}, {"loan_type": "bank_loan"}),
+    (
+        "借了朋友五万，借条上写的一年还清，人家现在天天来催",
+        {"relation": "朋友", "amount": 50000},
+        {"loan_type": "private_loan"},
+    ),
     # negations in stories
-    ("他们没有上门，也没有骂人，但是每天从早到晚打几十个电话",
-     {"behavior": "频繁来电"},
-     {}),
-    ("催收没有打给我父母，但是打给了我的同事和领导，还说要去我单位",
-     {"relation": ["同事", "领导", "单位"]},
-     {}),
+    ("他们没有上门，也没有骂人，但是每天从早到晚打几十个电话", {"behavior": "频繁来电"}, {}),
+    ("催收没有打给我父母，但是打给了我的同事和领导，还说要去我单位", {"relation": ["同事", "领导", "单位"]}, {}),
 ]
 
 # (text, entity, value) that must NOT come out of the long messages above
 LONG_ABSENT = [
-    ("我在外面打工，工地上一个月七八千，但是老板已经三个月没发工资了，信用卡欠了广发两万、中行一万，现在逾期四十多天",
-     "overdue_duration", 90),
-    ("我今年六十八了，退休金两千八，女儿用我的身份证办了网贷，欠了三四万，催收天天打电话骂我，我根本不知道这事",
-     "amount", 68),
-    ("大学生，被同学拉去做校园贷，借了两千到手一千六，一周后要还两千五，还不上就又借新的还旧的，现在滚到两万多了",
-     "monthly_income", 1600),
-    ("我自己开个小饭馆，疫情关了一年，欠了网商贷十五万，还有农商行的经营贷三十万，加起来四十五万，现在逾期三个月了",
-     "overdue_duration", 365),
-    ("在工厂做了五年，去年厂子倒闭了，信用卡欠了建行四万多，逾期八个月，催收说要去我老家村里",
-     "overdue_duration", 1825),
-    ("我是台湾人，之前在台湾欠了中信和玉山的卡债一百多万台币，现在在昆山工作，台湾那边的催收打电话到我公司",
-     "bank", "中信银行"),
+    (
+        "我在外面打工，工地上一个月七八千，但是老板已经三个月没发工资了，信用卡欠了广发两万、中行一万，现在逾期四十多天",
+        "overdue_duration",
+        90,
+    ),
+    (
+        "我今年六十八了，退休金两千八，女儿用我的身份证办了网贷，欠了三四万，催收天天打电话骂我，我根本不知道这事",
+        "amount",
+        68,
+    ),
+    (
+        "大学生，被同学拉去做校园贷，借了两千到手一千六，一周后要还两千五，还不上就又借新的还旧的，现在滚到两万多了",
+        "monthly_income",
+        1600,
+    ),
+    (
+        "我自己开个小饭馆，疫情关了一年，欠了网商贷十五万，还有农商行的经营贷三十万，加起来四十五万，现在逾期三个月了",
+        "overdue_duration",
+        365,
+    ),
+    (
+        "在工厂做了五年，去年厂子倒闭了，信用卡欠了建行四万多，逾期八个月，催收说要去我老家村里",
+        "overdue_duration",
+        1825,
+    ),
+    (
+        "我是台湾人，之前在台湾欠了中信和玉山的卡债一百多万台币，现在在昆山工作，台湾那边的催收打电话到我公司",
+        "bank",
+        "中信银行",
+    ),
     ("在香港欠了财务公司十万，收数公司天天打电话", "relation", "单位"),
     ("被714高炮坑了，借了一千五到手只有一千，七天后要还两千，不还就爆通讯录", "amount", 714),
     ("被714高炮坑了，借了一千五到手只有一千，七天后要还两千，不还就爆通讯录", "overdue_duration", 7),
@@ -524,13 +749,16 @@ LONG_ABSENT = [
 
 @pytest.mark.parametrize(
     "text, entity, value",
-    [("不过上门了，还骂我", "behavior", "上门"),  # 不过 is "but", not a negation
-     ("不要告诉我父母", "relation", "父母"),  # a plea about a threat: the relation stays
-     ("他们找不到我就打给我爸妈", "relation", "父母"),
-     ("没有打给我老婆，打给了我同事", "relation", "同事")],
+    [
+        ("不过上门了，还骂我", "behavior", "上门"),  # 不过 is "but", not a negation
+        ("不要告诉我父母", "relation", "父母"),  # a plea about a threat: the relation stays
+        ("他们找不到我就打给我爸妈", "relation", "父母"),
+        ("没有打给我老婆，打给了我同事", "relation", "同事"),
+    ],
 )
 def test_not_negated(extractor, text, entity, value):
     assert value in values(run(extractor, text), entity)
+
 
 COURT_FACTS = ("court_stage", "can_pay")  # tested on their own below
 
@@ -544,16 +772,19 @@ def analyse(component: ChineseEntityExtractor, text: str, court: bool = False):
     return message.get("entities") or [], derived
 
 
-@pytest.mark.parametrize("text, stage, ability", [
-    ("判决书下来了，我没钱还", "judgment", "no"),
-    ("被列入失信名单了怎么办", "judgment", None),
-    ("工资卡被冻结了，说是法院强制执行", "judgment", None),
-    ("收到法院传票了，下个月开庭", "sued", None),
-    ("银行说要起诉我", None, None),
-    ("银行还没起诉我", None, None),
-    ("我有能力还但是不想还，法院判了", "judgment", "yes"),
-    ("失业了，信用卡还不上", None, "no"),
-])
+@pytest.mark.parametrize(
+    "text, stage, ability",
+    [
+        ("判决书下来了，我没钱还", "judgment", "no"),
+        ("被列入失信名单了怎么办", "judgment", None),
+        ("工资卡被冻结了，说是法院强制执行", "judgment", None),
+        ("收到法院传票了，下个月开庭", "sued", None),
+        ("银行说要起诉我", None, None),
+        ("银行还没起诉我", None, None),
+        ("我有能力还但是不想还，法院判了", "judgment", "yes"),
+        ("失业了，信用卡还不上", None, "no"),
+    ],
+)
 def test_court_stage_and_ability_to_pay(extractor, text, stage, ability):
     _, derived = analyse(extractor, text, court=True)
     assert derived.get("court_stage") == stage and derived.get("can_pay") == ability
@@ -586,12 +817,27 @@ def test_several_banks_are_all_kept(extractor):
 
 @pytest.mark.parametrize(
     "text, bank",
-    [("台州银行的人打电话给我老公", "台州银行"), ("汇丰的信用卡欠了一万出头", "汇丰银行"),
-     ("兴业消费金融的催收", "兴业消费金融"), ("招联消金逾期", "招联金融"), ("捷信的贷款", "捷信"),
-     ("度小满逾期了", "度小满"), ("平安普惠上门", "平安普惠"), ("宜信的借款", "宜信"), ("中邮钱包欠了五千", "中邮消费金融"),
-     ("泰隆银行的经营贷", "泰隆银行"), ("微信分付逾期", "微信分付"), ("花贝欠了两千", "花呗"), ("微粒袋逾期", "微粒贷"),
-     ("国开行的助学贷款", "国家开发银行"), ("恒生银行信用卡", "恒生银行"), ("中银香港的卡", "中银香港"),
-     ("玉山的信用卡", "玉山银行"), ("彰银的信贷", "彰化银行"), ("东莞银行的信用卡", "东莞银行")],
+    [
+        ("台州银行的人打电话给我老公", "台州银行"),
+        ("汇丰的信用卡欠了一万出头", "汇丰银行"),
+        ("兴业消费金融的催收", "兴业消费金融"),
+        ("招联消金逾期", "招联金融"),
+        ("捷信的贷款", "捷信"),
+        ("度小满逾期了", "度小满"),
+        ("平安普惠上门", "平安普惠"),
+        ("宜信的借款", "宜信"),
+        ("中邮钱包欠了五千", "中邮消费金融"),
+        ("泰隆银行的经营贷", "泰隆银行"),
+        ("微信分付逾期", "微信分付"),
+        ("花贝欠了两千", "花呗"),
+        ("微粒袋逾期", "微粒贷"),
+        ("国开行的助学贷款", "国家开发银行"),
+        ("恒生银行信用卡", "恒生银行"),
+        ("中银香港的卡", "中银香港"),
+        ("玉山的信用卡", "玉山银行"),
+        ("彰银的信贷", "彰化银行"),
+        ("东莞银行的信用卡", "东莞银行"),
+    ],
 )
 def test_more_lenders(extractor, text, bank):
     assert bank in values(run(extractor, text), "bank")
@@ -599,8 +845,23 @@ def test_more_lenders(extractor, text, bank):
 
 @pytest.mark.parametrize(
     "text",
-    ["我的第一银行卡是工资卡", "恒生指数又跌了", "我已经跟银行协商好分期了", "过来分期办理", "逾期会影响信贷报告吗", "自力更生吧", "平台新规出来了", "这个平台是正规的吗",
-     "我们两口子都在上海", "欠个人情", "透支身体不值得", "建设行业不景气", "去工商行政管理局", "我是台湾人", "收数据要多久"],
+    [
+        "我的第一银行卡是工资卡",
+        "恒生指数又跌了",
+        "我已经跟银行协商好分期了",
+        "过来分期办理",
+        "逾期会影响信贷报告吗",
+        "自力更生吧",
+        "平台新规出来了",
+        "这个平台是正规的吗",
+        "我们两口子都在上海",
+        "欠个人情",
+        "透支身体不值得",
+        "建设行业不景气",
+        "去工商行政管理局",
+        "我是台湾人",
+        "收数据要多久",
+    ],
 )
 def test_no_false_lenders_or_facts(extractor, text):
     entities, facts = analyse(extractor, text)
@@ -611,14 +872,32 @@ def test_no_false_lenders_or_facts(extractor, text):
 
 @pytest.mark.parametrize(
     "text, loan_type",
-    [("信用卡逾期了", "credit_card"), ("几张卡都刷爆了", "credit_card"), ("招行的卡", "credit_card"),
-     ("广发卡", "credit_card"), ("装修贷还不上", "bank_loan"), ("在建行贷了款", "bank_loan"),
-     ("银行的消费贷", "bank_loan"), ("经营贷逾期", "bank_loan"), ("网贷逾期", "online_lending"),
-     ("花呗", "online_lending"), ("借钱APP太多了", "online_lending"), ("撸口子撸多了", "online_lending"),
-     ("玖富借条逾期", "online_lending"), ("360借条", "online_lending"), ("民间借贷纠纷", "private_loan"),
-     ("打了借条", "private_loan"), ("找朋友借的钱", "private_loan"), ("欠亲戚五万", "private_loan"),
-     ("高利贷", "illegal_loan"), ("套路贷", "illegal_loan"), ("砍头息太高", "illegal_loan"),
-     ("714高炮", "illegal_loan"), ("裸贷", "illegal_loan"), ("利息超过36%", "illegal_loan")],
+    [
+        ("信用卡逾期了", "credit_card"),
+        ("几张卡都刷爆了", "credit_card"),
+        ("招行的卡", "credit_card"),
+        ("广发卡", "credit_card"),
+        ("装修贷还不上", "bank_loan"),
+        ("在建行贷了款", "bank_loan"),
+        ("银行的消费贷", "bank_loan"),
+        ("经营贷逾期", "bank_loan"),
+        ("网贷逾期", "online_lending"),
+        ("花呗", "online_lending"),
+        ("借钱APP太多了", "online_lending"),
+        ("撸口子撸多了", "online_lending"),
+        ("玖富借条逾期", "online_lending"),
+        ("360借条", "online_lending"),
+        ("民间借贷纠纷", "private_loan"),
+        ("打了借条", "private_loan"),
+        ("找朋友借的钱", "private_loan"),
+        ("欠亲戚五万", "private_loan"),
+        ("高利贷", "illegal_loan"),
+        ("套路贷", "illegal_loan"),
+        ("砍头息太高", "illegal_loan"),
+        ("714高炮", "illegal_loan"),
+        ("裸贷", "illegal_loan"),
+        ("利息超过36%", "illegal_loan"),
+    ],
 )
 def test_loan_type(extractor, text, loan_type):
     assert analyse(extractor, text)[1].get("loan_type") == loan_type
@@ -634,11 +913,22 @@ def test_negated_loan_type(extractor, text):
 
 @pytest.mark.parametrize(
     "text, place",
-    [("在台湾欠了银行的钱", "taiwan"), ("台新银行的卡债", "taiwan"), ("国泰世华的信贷", "taiwan"),
-     ("想走前置协商", "taiwan"), ("消债条例的更生程序", "taiwan"), ("联征中心查到我有呆账", "taiwan"),
-     ("欠了五万台币", "taiwan"), ("香港的信用卡欠了钱", "hong_kong"), ("收数公司打电话来", "hong_kong"),
-     ("收到入禀状", "hong_kong"), ("申请个人自愿安排", "hong_kong"), ("汇丰的卡", "hong_kong"),
-     ("欠了八万港币", "hong_kong"), ("恒生银行信用卡", "hong_kong")],
+    [
+        ("在台湾欠了银行的钱", "taiwan"),
+        ("台新银行的卡债", "taiwan"),
+        ("国泰世华的信贷", "taiwan"),
+        ("想走前置协商", "taiwan"),
+        ("消债条例的更生程序", "taiwan"),
+        ("联征中心查到我有呆账", "taiwan"),
+        ("欠了五万台币", "taiwan"),
+        ("香港的信用卡欠了钱", "hong_kong"),
+        ("收数公司打电话来", "hong_kong"),
+        ("收到入禀状", "hong_kong"),
+        ("申请个人自愿安排", "hong_kong"),
+        ("汇丰的卡", "hong_kong"),
+        ("欠了八万港币", "hong_kong"),
+        ("恒生银行信用卡", "hong_kong"),
+    ],
 )
 def test_jurisdiction(extractor, text, place):
     assert analyse(extractor, text)[1].get("jurisdiction") == place
@@ -646,10 +936,21 @@ def test_jurisdiction(extractor, text, place):
 
 @pytest.mark.parametrize(
     "text",
-    ["我是台湾人，欠了招行信用卡", "我在香港工作，欠了建行三万", "香港人在深圳欠了花呗", "汇丰中国的信用卡",
-     "招行的卡能走前置协商吗", "广东人，收数公司打电话给我，欠的是广发", "在大陆欠了中信的卡", "台湾人", "去台湾旅游",
-     "中信银行信用卡逾期", "我在台湾的时候没有欠债，来大陆工作才办了卡，现在收到律师函说要入禀法院",
-     "在台湾逾期会上联征，大陆这边的征信也是这样吗", "跟银行协商好分期了"],
+    [
+        "我是台湾人，欠了招行信用卡",
+        "我在香港工作，欠了建行三万",
+        "香港人在深圳欠了花呗",
+        "汇丰中国的信用卡",
+        "招行的卡能走前置协商吗",
+        "广东人，收数公司打电话给我，欠的是广发",
+        "在大陆欠了中信的卡",
+        "台湾人",
+        "去台湾旅游",
+        "中信银行信用卡逾期",
+        "我在台湾的时候没有欠债，来大陆工作才办了卡，现在收到律师函说要入禀法院",
+        "在台湾逾期会上联征，大陆这边的征信也是这样吗",
+        "跟银行协商好分期了",
+    ],
 )
 def test_mainland_debt_has_no_jurisdiction(extractor, text):
     assert "jurisdiction" not in analyse(extractor, text)[1]
@@ -695,7 +996,8 @@ def test_the_tokenizers_words_give_the_same_result(extractor, tmp_path):
         assert tokenized.get("text_tokens")
         extractor.process([alone, tokenized])
         if (alone.get("entities"), alone.get("derived_facts")) != (
-            tokenized.get("entities"), tokenized.get("derived_facts")
+            tokenized.get("entities"),
+            tokenized.get("derived_facts"),
         ):
             differ.append(text)
     assert not differ, differ
@@ -754,16 +1056,29 @@ def test_bank_token_cut_either_way(extractor, variant):
 # --------------------------------------------------------------------------- #
 # Entity format and message handling
 
+
 def test_entity_format(extractor):
     text = "我欠了招行四万三"
     entities = run(extractor, text)
     assert entities == [
-        {"entity": "bank", "value": "招商银行", "start": 3, "end": 5,
-         "confidence": 1.0, "extractor": "ChineseEntityExtractor"},
-        {"entity": "amount", "value": 43000, "start": 5, "end": 8,
-         "confidence": 1.0, "extractor": "ChineseEntityExtractor"},
+        {
+            "entity": "bank",
+            "value": "招商银行",
+            "start": 3,
+            "end": 5,
+            "confidence": 1.0,
+            "extractor": "ChineseEntityExtractor",
+        },
+        {
+            "entity": "amount",
+            "value": 43000,
+            "start": 5,
+            "end": 8,
+            "confidence": 1.0,
+            "extractor": "ChineseEntityExtractor",
+        },
     ]
-    assert [text[e["start"]:e["end"]] for e in entities] == ["招行", "四万三"]
+    assert [text[e["start"] : e["end"]] for e in entities] == ["招行", "四万三"]
     assert isinstance(entities[1]["value"], int)
 
 
@@ -789,8 +1104,19 @@ def test_process_training_data_keeps_gold_annotations(extractor):
 
 @pytest.mark.parametrize(
     "junk",
-    ["", " ", "\x00\x01\x1b[31m", "😀" * 50, "欠了" + "9" * 5000, "招行四万三" * 2000,
-     "一" * 10_000, "\u202e招行\u200b", "欠了\ud800两万", "a" * 10_000, "\n\n\t"],
+    [
+        "",
+        " ",
+        "\x00\x01\x1b[31m",
+        "😀" * 50,
+        "欠了" + "9" * 5000,
+        "招行四万三" * 2000,
+        "一" * 10_000,
+        "\u202e招行\u200b",
+        "欠了\ud800两万",
+        "a" * 10_000,
+        "\n\n\t",
+    ],
 )
 def test_junk_never_raises(extractor, junk):
     for e in run(extractor, junk):
@@ -805,6 +1131,7 @@ def test_messages_without_text(extractor):
 
 # --------------------------------------------------------------------------- #
 # Persistence, fingerprint and pattern files
+
 
 def test_persisted_into_model_storage_and_reloaded(tmp_path, extractor):
     storage_dir = tmp_path / "storage"
@@ -845,15 +1172,15 @@ def test_fingerprint_follows_pattern_files(tmp_path, monkeypatch):
     assert ChineseEntityExtractor.fingerprint_addon(config) == before
 
     with (folder / "bank.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"label": "bank", "pattern": "测试银行", "id": "测试银行"},
-                            ensure_ascii=False) + "\n")
+        fh.write(json.dumps({"label": "bank", "pattern": "测试银行", "id": "测试银行"}, ensure_ascii=False) + "\n")
     assert ChineseEntityExtractor.fingerprint_addon(config) != before
     assert calculate_fingerprint_key(ChineseEntityExtractor, config, {}) != key_before
 
     # relative paths are resolved from the working directory
     monkeypatch.chdir(tmp_path)
-    assert ChineseEntityExtractor.fingerprint_addon({"patterns_path": "patterns"}) == \
-        ChineseEntityExtractor.fingerprint_addon(config)
+    assert ChineseEntityExtractor.fingerprint_addon(
+        {"patterns_path": "patterns"}
+    ) == ChineseEntityExtractor.fingerprint_addon(config)
 
 
 def test_pattern_files_are_valid():
@@ -883,8 +1210,12 @@ def test_pattern_files_are_valid():
 def test_derived_pattern_files():
     rows = entity_patterns.load_patterns(PATTERNS)
     ids = {}
-    for name, label in [("loan_type.jsonl", "loan_type"), ("jurisdiction.jsonl", "jurisdiction"),
-                        ("court_stage.jsonl", "court_stage"), ("can_pay.jsonl", "can_pay")]:
+    for name, label in [
+        ("loan_type.jsonl", "loan_type"),
+        ("jurisdiction.jsonl", "jurisdiction"),
+        ("court_stage.jsonl", "court_stage"),
+        ("can_pay.jsonl", "can_pay"),
+    ]:
         for line in (PATTERNS / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             assert set(row) == {"label", "pattern", "id"} and row["label"] == label
@@ -902,8 +1233,11 @@ def test_derived_pattern_files():
 def test_outside_banks_are_outside_under_every_name(extractor):
     """A Taiwan / Hong Kong bank's every name gives its jurisdiction, unless it is
     the bank's mainland branch (汇丰中国)."""
-    rows = [r for r in entity_patterns.load_patterns(PATTERNS)
-            if r["label"] == "bank" and isinstance(r["pattern"], str) and r["id"] != entity_patterns.NONE_ID]
+    rows = [
+        r
+        for r in entity_patterns.load_patterns(PATTERNS)
+        if r["label"] == "bank" and isinstance(r["pattern"], str) and r["id"] != entity_patterns.NONE_ID
+    ]
     places: Dict[str, set] = {}
     for row in rows:
         facts = analyse(extractor, row["pattern"])[1]
@@ -911,22 +1245,25 @@ def test_outside_banks_are_outside_under_every_name(extractor):
     outside = {bank: p for bank, p in places.items() if p - {None}}
     assert {"台新银行", "玉山银行", "汇丰银行", "中银香港"} <= set(outside)
     mixed = {bank: p for bank, p in outside.items() if len(p) > 1}
-    assert mixed == {"汇丰银行": {"hong_kong", None}, "渣打银行": {"hong_kong", None},
-                     "东亚银行": {"hong_kong", None}}
+    assert mixed == {"汇丰银行": {"hong_kong", None}, "渣打银行": {"hong_kong", None}, "东亚银行": {"hong_kong", None}}
 
 
 def test_every_lender_is_a_bank_or_lends_online(extractor):
     """Every lender either is a bank (银行/信用社 in its name) or implies online lending."""
-    rows = [r for r in entity_patterns.load_patterns(PATTERNS)
-            if r["label"] == "bank" and r["id"] != entity_patterns.NONE_ID]
+    rows = [
+        r
+        for r in entity_patterns.load_patterns(PATTERNS)
+        if r["label"] == "bank" and r["id"] != entity_patterns.NONE_ID
+    ]
     for lender in {r["id"] for r in rows}:
         if not entity_patterns.is_bank(lender):
             assert analyse(extractor, f"欠了{lender}的钱")[1].get("loan_type") == "online_lending", lender
 
 
 def test_bad_pattern_line_is_reported(tmp_path):
-    (tmp_path / "bank.jsonl").write_text('{"label": "bank", "pattern": "招行", "id": "招商银行"}\n{oops\n',
-                                        encoding="utf-8")
+    (tmp_path / "bank.jsonl").write_text(
+        '{"label": "bank", "pattern": "招行", "id": "招商银行"}\n{oops\n', encoding="utf-8"
+    )
     with pytest.raises(entity_patterns.PatternError, match="bank.jsonl:2"):
         entity_patterns.load_patterns(tmp_path)
 
@@ -1000,15 +1337,18 @@ def test_rasa_train_packs_rules_into_archive_and_retrains_on_pattern_change(tmp_
     assert all(e["extractor"] == "ChineseEntityExtractor" for e in parsed["entities"])
     assert parsed["derived_facts"] == {}
     parsed = _parse(first, "招行信用卡欠了三万，花呗八千")
-    assert parsed["derived_facts"] == {"loan_type": "credit_card", "loan_types": ["credit_card", "online_lending"],
-                                       "banks": ["招商银行", "花呗"], "amount_parts": [30000, 8000],
-                                       "amount_total": 38000}
+    assert parsed["derived_facts"] == {
+        "loan_type": "credit_card",
+        "loan_types": ["credit_card", "online_lending"],
+        "banks": ["招商银行", "花呗"],
+        "amount_parts": [30000, 8000],
+        "amount_total": 38000,
+    }
     shutil.move(str(tmp_path / "patterns_moved"), str(project / "patterns"))
 
     # editing a patterns file changes the fingerprint: the cached ruler is not reused
     with (project / "patterns" / "bank.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"label": "bank", "pattern": "测试银行", "id": "测试银行"},
-                            ensure_ascii=False) + "\n")
+        fh.write(json.dumps({"label": "bank", "pattern": "测试银行", "id": "测试银行"}, ensure_ascii=False) + "\n")
     second = train_nlu("config.yml", "nlu.yml", str(tmp_path / "models"), fixed_model_name="second")
     parsed = _parse(second, "测试银行的卡")
     assert [(e["entity"], e["value"]) for e in parsed["entities"]] == [("bank", "测试银行")]

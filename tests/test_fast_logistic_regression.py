@@ -1,4 +1,5 @@
 """The classifier's coefficient layout and feature matrix: same predictions, fewer copies per prediction."""
+
 from __future__ import annotations
 
 import numpy as np

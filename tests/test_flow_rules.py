@@ -16,8 +16,6 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 import yaml
-
-from actions.advice.kb import load_kb
 from rasa.core.actions.action import ActionExtractSlots
 from rasa.core.channels import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
@@ -38,6 +36,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.importers.importer import TrainingDataImporter
+
+from actions.advice.kb import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTS = {

@@ -1,4 +1,5 @@
 """Form validators and flow outputs, run as the action server runs them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,8 +7,9 @@ import asyncio
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flow_actions import ActionAssessCollector, ActionLogIncident, ActionMakeInstallmentPlan, ActionStartFlow
+from actions.advice.dialogue_kb import load_dialogue
 from actions.advice.facts import LOAN_TYPES
+from actions.flow_actions import ActionAssessCollector, ActionLogIncident, ActionMakeInstallmentPlan, ActionStartFlow
 from actions.flows.collector_check import ANSWERS, CHOICE_FIELDS
 from actions.form_validation import (
     CHOICE_WORDS,
@@ -18,7 +20,6 @@ from actions.form_validation import (
     parse_evidence,
     parse_headcount,
 )
-from actions.advice.dialogue_kb import load_dialogue
 
 PLAN = "installment_plan_form"
 CHECK = "collector_check_form"
@@ -69,7 +70,10 @@ def documents(messages):
 )
 def test_planner_accepts_good_answers(requested, text, slot_value, expected, tracker_factory, domain):
     tracker = tracker_factory(
-        text, "inform", slots={"requested_slot": requested}, active_loop=PLAN,
+        text,
+        "inform",
+        slots={"requested_slot": requested},
+        active_loop=PLAN,
         slot_events={requested: slot_value} if slot_value is not None else None,
     )
     events, _ = run(ValidateInstallmentPlanForm(), tracker, domain)
@@ -88,7 +92,9 @@ def test_planner_accepts_good_answers(requested, text, slot_value, expected, tra
     ],
 )
 def test_planner_rejects_bad_numbers_with_a_friendly_reask(requested, text, slot_value, tracker_factory, domain):
-    tracker = tracker_factory(text, "inform", slots={"requested_slot": requested}, active_loop=PLAN, slot_events={requested: slot_value})
+    tracker = tracker_factory(
+        text, "inform", slots={"requested_slot": requested}, active_loop=PLAN, slot_events={requested: slot_value}
+    )
     events, messages = run(ValidateInstallmentPlanForm(), tracker, domain)
     assert slots_set(events)[requested] is None
     assert load_dialogue().messages["invalid_number"] in texts(messages)
@@ -117,8 +123,12 @@ def test_another_question_is_left_to_the_rules(tracker_factory, domain):
 
 def test_amount_said_during_another_question_keeps_the_debt(tracker_factory, domain):
     tracker = tracker_factory(
-        "六千", "ask_fees_interest", slots={"requested_slot": "monthly_income"}, active_loop=PLAN,
-        history=["欠四万三"], slot_events={"amount": 6000, "monthly_income": 6000},
+        "六千",
+        "ask_fees_interest",
+        slots={"requested_slot": "monthly_income"},
+        active_loop=PLAN,
+        history=["欠四万三"],
+        slot_events={"amount": 6000, "monthly_income": 6000},
     )
     tracker.events.insert(1, {"event": "slot", "name": "amount", "value": 43000})
     events, _ = run(ValidateInstallmentPlanForm(), tracker, domain)
@@ -152,7 +162,10 @@ def test_amount_said_during_another_question_keeps_the_debt(tracker_factory, dom
 )
 def test_collector_check_answers(requested, intent, text, slot_value, expected, tracker_factory, domain):
     tracker = tracker_factory(
-        text, intent, slots={"requested_slot": requested}, active_loop=CHECK,
+        text,
+        intent,
+        slots={"requested_slot": requested},
+        active_loop=CHECK,
         slot_events={requested: slot_value} if slot_value is not None else None,
     )
     events, _ = run(ValidateCollectorCheckForm(), tracker, domain)
@@ -177,7 +190,13 @@ def test_bank_staff_are_not_asked_for_an_authorisation_letter(tracker_factory, d
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("录音和截图", ["录音", "截图"]), ("有视频", ["录像"]), ("还没有", ["没有"]), ("录音，没有别的", ["录音"]), ("随便", None)],
+    [
+        ("录音和截图", ["录音", "截图"]),
+        ("有视频", ["录像"]),
+        ("还没有", ["没有"]),
+        ("录音，没有别的", ["录音"]),
+        ("随便", None),
+    ],
 )
 def test_parse_evidence(text, expected):
     assert parse_evidence(text) == expected
@@ -201,7 +220,10 @@ def test_parse_headcount(value, expected):
 )
 def test_incident_answers(requested, text, slot_value, expected, tracker_factory, domain):
     tracker = tracker_factory(
-        text, "inform", slots={"requested_slot": requested}, active_loop=INCIDENT,
+        text,
+        "inform",
+        slots={"requested_slot": requested},
+        active_loop=INCIDENT,
         slot_events={requested: slot_value} if slot_value is not None else None,
     )
     events, _ = run(ValidateIncidentLogForm(), tracker, domain)
@@ -210,7 +232,8 @@ def test_incident_answers(requested, text, slot_value, expected, tracker_factory
 
 def test_start_clears_the_forms_answers_but_keeps_the_facts(tracker_factory, domain):
     tracker = tracker_factory(
-        "/start_installment_plan", "start_installment_plan",
+        "/start_installment_plan",
+        "start_installment_plan",
         slots={"monthly_income": 5000, "monthly_expense": 2000, "amount": 40000, "collector_entry": "forced"},
     )
     events, _ = run(ActionStartFlow(), tracker, domain)
@@ -222,8 +245,11 @@ def test_start_clears_the_forms_answers_but_keeps_the_facts(tracker_factory, dom
 
 
 def test_start_prefills_the_collector_check_from_behaviours(tracker_factory, domain):
-    tracker = tracker_factory("/start_collector_check", "start_collector_check",
-                              slots={"behavior": ["冒充法院", "不出示证件", "拒不离开"], "collector_headcount": "2"})
+    tracker = tracker_factory(
+        "/start_collector_check",
+        "start_collector_check",
+        slots={"behavior": ["冒充法院", "不出示证件", "拒不离开"], "collector_headcount": "2"},
+    )
     changed = slots_set(run(ActionStartFlow(), tracker, domain)[0])
     assert changed["collector_claims_to_be"] == "court"
     assert changed["collector_showed_id"] == "no"
@@ -247,18 +273,31 @@ def test_confirmation_is_asked_first_then_only_the_missing_facts(tracker_factory
 
 
 def test_edit_at_the_confirmation_asks_each_fact_again(tracker_factory, domain):
-    tracker = tracker_factory("改一下", "deny", active_loop=PLAN,
-                              slots={"requested_slot": "facts_confirmed", "prefilled": ["amount", "bank"],
-                                     "amount": 50000, "bank": "招商银行"}, slot_events={"facts_confirmed": "edit"})
+    tracker = tracker_factory(
+        "改一下",
+        "deny",
+        active_loop=PLAN,
+        slots={
+            "requested_slot": "facts_confirmed",
+            "prefilled": ["amount", "bank"],
+            "amount": 50000,
+            "bank": "招商银行",
+        },
+        slot_events={"facts_confirmed": "edit"},
+    )
     changed = slots_set(run(ValidateInstallmentPlanForm(), tracker, domain)[0])
     assert changed["amount"] is None and changed["bank"] is None
     assert changed["facts_confirmed"] == "yes" and changed["prefilled"] is None
 
 
 def test_a_correction_at_the_confirmation_replaces_the_value_without_a_failure(tracker_factory, domain):
-    tracker = tracker_factory("其实是六万", "inform", active_loop=PLAN,
-                              slots={"requested_slot": "facts_confirmed", "prefilled": ["amount"]},
-                              slot_events={"amount": 60000})
+    tracker = tracker_factory(
+        "其实是六万",
+        "inform",
+        active_loop=PLAN,
+        slots={"requested_slot": "facts_confirmed", "prefilled": ["amount"]},
+        slot_events={"amount": 60000},
+    )
     changed = slots_set(run(ValidateInstallmentPlanForm(), tracker, domain)[0])
     assert changed["amount"] == 60000
     assert changed.get("form_failures") == 0 and "facts_confirmed" not in changed
@@ -266,14 +305,22 @@ def test_a_correction_at_the_confirmation_replaces_the_value_without_a_failure(t
 
 def test_a_correction_read_as_a_yes_shows_the_line_again(tracker_factory, domain):
     # "其实是六万" can be classified affirm; the new amount means the review is not yet a yes.
-    tracker = tracker_factory("其实是六万", "affirm", active_loop=PLAN,
-                              slots={"requested_slot": "facts_confirmed", "prefilled": ["amount"]},
-                              slot_events={"amount": 60000, "facts_confirmed": "yes"})
+    tracker = tracker_factory(
+        "其实是六万",
+        "affirm",
+        active_loop=PLAN,
+        slots={"requested_slot": "facts_confirmed", "prefilled": ["amount"]},
+        slot_events={"amount": 60000, "facts_confirmed": "yes"},
+    )
     changed = slots_set(run(ValidateInstallmentPlanForm(), tracker, domain)[0])
     assert changed["amount"] == 60000 and changed["facts_confirmed"] is None
-    plain_yes = tracker_factory("对", "affirm", active_loop=PLAN,
-                                slots={"requested_slot": "facts_confirmed", "prefilled": ["amount"], "amount": 50000},
-                                slot_events={"facts_confirmed": "yes"})
+    plain_yes = tracker_factory(
+        "对",
+        "affirm",
+        active_loop=PLAN,
+        slots={"requested_slot": "facts_confirmed", "prefilled": ["amount"], "amount": 50000},
+        slot_events={"facts_confirmed": "yes"},
+    )
     events = run(ValidateInstallmentPlanForm(), plain_yes, domain)[0]
     assert "facts_confirmed" not in slots_set(events)  # the yes stands
     assert [e["value"] for e in events if e.get("name") == "requested_slot"] != ["facts_confirmed"]
@@ -281,9 +328,15 @@ def test_a_correction_read_as_a_yes_shows_the_line_again(tracker_factory, domain
 
 def test_collector_verdict_output(tracker_factory, domain):
     slots = {
-        "collector_claims_to_be": "police", "collector_showed_id": "no", "collector_headcount": "1",
-        "visit_at_night": "yes", "collector_threat_kind": "safety_or_insult", "collector_entry": "none",
-        "collector_third_party": "none", "collector_demanded_personal_account": "yes", "bank": "招商银行",
+        "collector_claims_to_be": "police",
+        "collector_showed_id": "no",
+        "collector_headcount": "1",
+        "visit_at_night": "yes",
+        "collector_threat_kind": "safety_or_insult",
+        "collector_entry": "none",
+        "collector_third_party": "none",
+        "collector_demanded_personal_account": "yes",
+        "bank": "招商银行",
     }
     events, messages = run(ActionAssessCollector(), tracker_factory("/deny", "deny", slots=slots), domain)
     joined = "\n".join(texts(messages))
@@ -302,8 +355,14 @@ def test_collector_verdict_accepts_every_headcount_the_form_accepts(tracker_fact
 
 
 def test_installment_output_has_plan_letter_script_checklist(tracker_factory, domain):
-    slots = {"amount": 43000, "monthly_income": 6000, "monthly_expense": 2500, "overdue_duration": "unknown",
-             "bank": "招商银行", "loan_type": "credit_card"}
+    slots = {
+        "amount": 43000,
+        "monthly_income": 6000,
+        "monthly_expense": 2500,
+        "overdue_duration": "unknown",
+        "bank": "招商银行",
+        "loan_type": "credit_card",
+    }
     events, messages = run(ActionMakeInstallmentPlan(), tracker_factory("招行", "inform", slots=slots), domain)
     joined = "\n".join(texts(messages))
     assert "协商还款申请书" in joined and "43,000元" in joined and "6,000元" in joined
@@ -317,22 +376,39 @@ def test_installment_output_has_plan_letter_script_checklist(tracker_factory, do
 
 
 def test_income_unknown_reaches_the_plan(tracker_factory, domain):
-    slots = {"amount": 43000, "monthly_income": "unknown", "monthly_expense": "unknown", "overdue_duration": 90,
-             "bank": "招商银行", "loan_type": "credit_card"}
+    slots = {
+        "amount": 43000,
+        "monthly_income": "unknown",
+        "monthly_expense": "unknown",
+        "overdue_duration": 90,
+        "bank": "招商银行",
+        "loan_type": "credit_card",
+    }
     _, messages = run(ActionMakeInstallmentPlan(), tracker_factory("不知道", "inform", slots=slots), domain)
     (letter,) = documents(messages)
     assert "【每期金额】" in letter["body"] and "【每月收入】" in letter["body"]
 
 
 def test_installment_output_when_not_feasible(tracker_factory, domain):
-    slots = {"amount": 600000, "monthly_income": 3000, "monthly_expense": 3500, "overdue_duration": 200, "bank": "unknown"}
+    slots = {
+        "amount": 600000,
+        "monthly_income": 3000,
+        "monthly_expense": 3500,
+        "overdue_duration": 200,
+        "bank": "unknown",
+    }
     events, messages = run(ActionMakeInstallmentPlan(), tracker_factory("x", "inform", slots=slots), domain)
     joined = "\n".join(texts(messages))
     assert "协商还款申请书" not in joined and "12348" in joined
 
 
 def test_incident_output_is_dated_cited_and_truthful(tracker_factory, domain):
-    slots = {"incident_behaviors": ["辱骂", "泼油漆"], "incident_time": "昨晚十点", "incident_contacted": ["父母"], "incident_evidence": ["录音"]}
+    slots = {
+        "incident_behaviors": ["辱骂", "泼油漆"],
+        "incident_time": "昨晚十点",
+        "incident_contacted": ["父母"],
+        "incident_evidence": ["录音"],
+    }
     events, messages = run(ActionLogIncident(), tracker_factory("录音", "inform", slots=slots), domain)
     joined = "\n".join(texts(messages))
     assert "昨晚十点" in joined and "《治安管理处罚法》第五十九条" in joined and "12378" in joined

@@ -1,4 +1,5 @@
 """The rule engine and renderer over the real knowledge base."""
+
 from __future__ import annotations
 
 import itertools
@@ -129,8 +130,14 @@ def test_every_combination_of_variants_fits_one_message(intent):
 # --- tailoring ------------------------------------------------------------
 
 BANK_INTENTS = [
-    "ask_collector_legitimacy", "ask_how_to_respond", "ask_installment_negotiation", "ask_fees_interest",
-    "ask_fake_documents", "ask_complaint", "ask_visit_process", "ask_home_entry",
+    "ask_collector_legitimacy",
+    "ask_how_to_respond",
+    "ask_installment_negotiation",
+    "ask_fees_interest",
+    "ask_fake_documents",
+    "ask_complaint",
+    "ask_visit_process",
+    "ask_home_entry",
 ]
 
 
@@ -346,7 +353,10 @@ def test_buttons():
     buttons = render_advice(advise("ask_installment_negotiation", Facts(), KB), kb=KB)[0].buttons
     assert {"title": "查看法律依据", "payload": "/ask_legal_basis"} in buttons
     assert {"title": "帮我做分期方案", "payload": "/start_installment_plan"} in buttons
-    assert all(b["payload"] != "/start_installment_plan" for b in render_advice(advise("ask_lawsuit", Facts(), KB), kb=KB)[0].buttons)
+    assert all(
+        b["payload"] != "/start_installment_plan"
+        for b in render_advice(advise("ask_lawsuit", Facts(), KB), kb=KB)[0].buttons
+    )
 
 
 def test_legal_basis_is_split_into_phone_sized_messages():
@@ -383,7 +393,11 @@ def test_long_citation_list_is_shortened_in_the_answer_only():
     facts = Facts(amount=80000, overdue_duration=200)
     advice = advise("ask_criminal_risk", facts, KB)
     assert len(advice.provisions) > 1 + MAX_ALSO_CITED
-    basis = next(part for part in text_of("ask_criminal_risk", facts).split(PARAGRAPH_BREAK) if part.startswith(KB.labels["basis_heading"]))
+    basis = next(
+        part
+        for part in text_of("ask_criminal_risk", facts).split(PARAGRAPH_BREAK)
+        if part.startswith(KB.labels["basis_heading"])
+    )
     also = basis.split(KB.labels["basis_also"], 1)[1]
     assert also.count("、") == MAX_ALSO_CITED - 1 and basis.endswith(KB.labels["basis_etc"])
     full = "".join(m.text for m in render_legal_basis(advice.provisions, kb=KB))
@@ -391,7 +405,9 @@ def test_long_citation_list_is_shortened_in_the_answer_only():
 
 
 def test_facts_from_slots():
-    facts = Facts.from_mapping({"bank": ["招商银行"], "amount": "43000", "relation": "父母", "behavior": ["威胁", "威胁"]})
+    facts = Facts.from_mapping(
+        {"bank": ["招商银行"], "amount": "43000", "relation": "父母", "behavior": ["威胁", "威胁"]}
+    )
     assert facts == Facts(bank="招商银行", amount=43000, relation=("父母",), behavior=("威胁",))
 
 

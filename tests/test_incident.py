@@ -1,4 +1,5 @@
 """Incident log: behaviour → provision mapping, truthful cited records and complaints."""
+
 from __future__ import annotations
 
 import re
@@ -8,6 +9,7 @@ from datetime import date
 import pytest
 
 from actions.advice.facts import BEHAVIORS, RELATIONS
+from actions.advice.kb import load_kb
 from actions.flows.flows_kb import EVIDENCE, load_flows
 from actions.flows.incident import (
     Event,
@@ -18,7 +20,6 @@ from actions.flows.incident import (
     validate_relations,
     validate_when,
 )
-from actions.advice.kb import load_kb
 
 KB = load_kb()
 FLOWS = load_flows()
@@ -173,7 +174,13 @@ def test_telling_relatives_about_the_debt_breaches_the_third_party_rules():
 def test_incident_provisions_are_the_union():
     inc = incident(("威胁", "辱骂", "深夜催收"), contacted=("朋友",))
     assert [p.id for p in inc.provisions] == [
-        "public_security_50", "card_rules_68", "bank_assoc_2026_hours", "pipl_10", "civil_code_1038", "bank_assoc_2026_conduct"]
+        "public_security_50",
+        "card_rules_68",
+        "bank_assoc_2026_hours",
+        "pipl_10",
+        "civil_code_1038",
+        "bank_assoc_2026_conduct",
+    ]
 
 
 # ---- the record and complaints -------------------------------------------------------------
@@ -259,8 +266,11 @@ def test_all_behaviors_and_people_fit_in_a_complaint():
 
 
 def test_typical_summary_fits_a_message():
-    inc = incident(("威胁", "辱骂", "频繁来电", "爆通讯录", "深夜催收", "上门"), contacted=("父母", "单位"),
-                   evidence=("录音", "截图"))
+    inc = incident(
+        ("威胁", "辱骂", "频繁来电", "爆通讯录", "深夜催收", "上门"),
+        contacted=("父母", "单位"),
+        evidence=("录音", "截图"),
+    )
     assert len(inc.summary) <= 900
 
 
@@ -276,7 +286,9 @@ def test_bank_alias_is_canonical():
     assert inc.bank == "中信银行" and "中信银行" in inc.complaint_to_bank
 
 
-@pytest.mark.parametrize("number", ["13800138000", "138-0013-8000", "138 0013 8000", "010-12345678", "11010119900307777X"])
+@pytest.mark.parametrize(
+    "number", ["13800138000", "138-0013-8000", "138 0013 8000", "010-12345678", "11010119900307777X"]
+)
 def test_phone_or_id_number_in_free_text_is_masked(number):
     inc = incident(when=f"昨晚十点 {number}打来")
     for doc in documents(inc):
@@ -289,9 +301,15 @@ def test_phone_or_id_number_in_free_text_is_masked(number):
 
 @pytest.mark.parametrize(
     "behaviors, contacted, key",
-    [(("冒充警察",), (), "impersonation"), (("冒充法院",), (), "impersonation"),
-     (("转账私人账户",), (), "payment"), (("索要额外费用",), (), "payment"),
-     (("辱骂",), ("配偶",), "spouse"), (("张贴",), (), "privacy"), (("曝光隐私",), (), "privacy")],
+    [
+        (("冒充警察",), (), "impersonation"),
+        (("冒充法院",), (), "impersonation"),
+        (("转账私人账户",), (), "payment"),
+        (("索要额外费用",), (), "payment"),
+        (("辱骂",), ("配偶",), "spouse"),
+        (("张贴",), (), "privacy"),
+        (("曝光隐私",), (), "privacy"),
+    ],
 )
 def test_situational_next_steps(behaviors, contacted, key):
     inc = incident(behaviors, contacted=contacted)

@@ -1,9 +1,10 @@
 """Integrity of the legal knowledge base (actions/knowledge/*.yml)."""
+
 from __future__ import annotations
 
 import copy
-import json
 import datetime
+import json
 import re
 import string
 from pathlib import Path
@@ -14,7 +15,6 @@ import yaml
 from actions.advice.engine import template_values
 from actions.advice.facts import BEHAVIORS, FACT_KINDS, RELATIONS, Facts
 from actions.advice.kb import ARTICLE_CITABLE, KNOWLEDGE_DIR, SOFT_LAW_KINDS, KnowledgeBaseError, build_kb, load_kb
-
 from tests.contract import ADVISORY_INTENTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,34 +22,83 @@ LAWS_DIR = REPO.parent / "shared" / "laws"
 OFFICIAL_DIR = KNOWLEDGE_DIR / "official_texts"
 
 CANONICAL_BANKS = [
-    "工商银行", "农业银行", "中国银行", "建设银行", "交通银行", "招商银行", "中信银行", "浦发银行",
-    "民生银行", "光大银行", "兴业银行", "平安银行", "华夏银行", "广发银行", "邮储银行",
+    "工商银行",
+    "农业银行",
+    "中国银行",
+    "建设银行",
+    "交通银行",
+    "招商银行",
+    "中信银行",
+    "浦发银行",
+    "民生银行",
+    "光大银行",
+    "兴业银行",
+    "平安银行",
+    "华夏银行",
+    "广发银行",
+    "邮储银行",
 ]
 LABEL_KEYS = {
-    "steps_heading", "basis_heading", "basis_also", "basis_etc", "help_heading", "bank_help", "disclaimer", "basis_button",
-    "basis_full_heading", "soft_law_note", "paraphrase_mark", "disclaimer_outside", "offer_start_collector_check",
-    "offer_start_installment_plan", "offer_start_incident_log", "also_mentioned", "also_button",
+    "steps_heading",
+    "basis_heading",
+    "basis_also",
+    "basis_etc",
+    "help_heading",
+    "bank_help",
+    "disclaimer",
+    "basis_button",
+    "basis_full_heading",
+    "soft_law_note",
+    "paraphrase_mark",
+    "disclaimer_outside",
+    "offer_start_collector_check",
+    "offer_start_installment_plan",
+    "offer_start_incident_log",
+    "also_mentioned",
+    "also_button",
 }
 OFFERS = {
     "start_collector_check": {"ask_collector_legitimacy", "ask_how_to_respond", "ask_home_entry", "ask_visit_process"},
     "start_installment_plan": {"ask_installment_negotiation", "ask_fees_interest"},
     "start_incident_log": {
-        "report_harassment", "ask_third_party_contact", "ask_collection_hours", "ask_complaint", "emergency_now", "ask_evidence",
+        "report_harassment",
+        "ask_third_party_contact",
+        "ask_collection_hours",
+        "ask_complaint",
+        "emergency_now",
+        "ask_evidence",
     },
 }
 # Numbers legal_facts.md tags MEMORY(m)/(m-h) and no public page confirmed: they must not be given to users.
 # (95511 平安 and 95508 广发 were confirmed since; contacts.yml records the pages.)
 UNCONFIRMED_NUMBERS = [
-    "400-669-5599", "400-669-5566", "400-820-0588", "400-820-8788", "800-820-8788", "400-669-5568", "400-788-8888",
-    "400-669-5577", "400-830-8003", "400-810-8866", "95568", "95595",
+    "400-669-5599",
+    "400-669-5566",
+    "400-820-0588",
+    "400-820-8788",
+    "800-820-8788",
+    "400-669-5568",
+    "400-788-8888",
+    "400-669-5577",
+    "400-830-8003",
+    "400-810-8866",
+    "95568",
+    "95595",
 ]
 # Banks whose general number legal_facts.md §13 tags MEMORY(m)/(m-h).
 MEMORY_NUMBER_BANKS = {"民生银行", "光大银行", "平安银行", "广发银行"}
 # placeholder -> fact its variant's `when` must test
 PLACEHOLDER_FACT = {
-    "bank": "bank", "hotline": "bank", "amount": "amount", "amount_wan": "amount",
-    "monthly_income": "monthly_income", "monthly_expense": "monthly_expense",
-    "overdue_days": "overdue_duration", "relation": "relation", "behavior": "behavior", "amount_parts": "amount_parts",
+    "bank": "bank",
+    "hotline": "bank",
+    "amount": "amount",
+    "amount_wan": "amount",
+    "monthly_income": "monthly_income",
+    "monthly_expense": "monthly_expense",
+    "overdue_days": "overdue_duration",
+    "relation": "relation",
+    "behavior": "behavior",
+    "amount_parts": "amount_parts",
 }
 
 
@@ -165,7 +214,8 @@ def test_illegal_debt_crime_only_for_illegal_loans(raw):
         assert "催收非法债务罪" not in entry["answer"] + " ".join(entry["steps"]), intent
         for variant in entry.get("variants") or []:
             mentions = "criminal_law_293_1" in (variant.get("provisions") or []) or any(
-                "催收非法债务" in t for t in _variant_texts(variant))
+                "催收非法债务" in t for t in _variant_texts(variant)
+            )
             if mentions:
                 assert variant["when"].get("loan_type") == ["illegal_loan"], f"{intent}:{variant['id']}"
 
@@ -210,8 +260,17 @@ def test_no_text_tells_the_user_to_ignore_a_court_or_cut_contact():
 
 def test_harmful_advice_patterns_catch_what_they_are_for():
     """The check above can fail: each pattern catches a sentence it is meant to catch."""
-    bad = ["法院不会派人上门", "拒收法院的传票就行", "不用理法院", "判决书不用管它", "把银行的电话拉黑",
-           "换号码躲开他们", "别再跟银行联系", "切断联系就行", "这钱不用还了"]
+    bad = [
+        "法院不会派人上门",
+        "拒收法院的传票就行",
+        "不用理法院",
+        "判决书不用管它",
+        "把银行的电话拉黑",
+        "换号码躲开他们",
+        "别再跟银行联系",
+        "切断联系就行",
+        "这钱不用还了",
+    ]
     for sentence in bad:
         assert any(re.search(p, sentence) for p in HARMFUL_ADVICE), sentence
 
@@ -354,7 +413,7 @@ def _articles(path):
 def _law_file(provision):
     """The shared/laws file name the provision's source starts with, or None."""
     head = provision["source"].split(";")[0].strip()
-    return head[len("shared/laws/"):] if head.startswith("shared/laws/") else None
+    return head[len("shared/laws/") :] if head.startswith("shared/laws/") else None
 
 
 def _law_backed(raw):
@@ -388,7 +447,9 @@ def test_official_text_parser_finds_known_articles():
     assert len(police["第五十条"]) == 8 and police["第五十条"][-1].startswith("有前款第五项规定的")
     card = _articles(OFFICIAL_DIR / "妨害信用卡管理刑事案件解释-2018修正决定.md")
     assert card["第六条"][0].startswith("持卡人以非法占有为目的") and card["第六条"][-1].endswith("拒不归还的情形。")
-    assert "两次催收至少间隔三十日" in "".join(card["第七条"]) and "两次催收至少间隔三十日" not in "".join(card["第六条"])
+    assert "两次催收至少间隔三十日" in "".join(card["第七条"]) and "两次催收至少间隔三十日" not in "".join(
+        card["第六条"]
+    )
 
 
 def test_every_verified_provision_has_an_official_text(raw):
@@ -509,9 +570,16 @@ def test_help_channels(kb):
 MINI_PROVISIONS = {
     "provisions": [
         {
-            "id": "criminal_law_245", "instrument": "中华人民共和国刑法", "short_name": "刑法", "article": "第二百四十五条",
-            "quote": "非法侵入他人住宅的", "text": "非法搜查他人身体、住宅，或者非法侵入他人住宅的，处三年以下有期徒刑或者拘役。",
-            "in_force": "1997-10-01", "source": "shared/laws/刑法.md", "verification": "VERIFIED-1st", "kind": "law",
+            "id": "criminal_law_245",
+            "instrument": "中华人民共和国刑法",
+            "short_name": "刑法",
+            "article": "第二百四十五条",
+            "quote": "非法侵入他人住宅的",
+            "text": "非法搜查他人身体、住宅，或者非法侵入他人住宅的，处三年以下有期徒刑或者拘役。",
+            "in_force": "1997-10-01",
+            "source": "shared/laws/刑法.md",
+            "verification": "VERIFIED-1st",
+            "kind": "law",
         }
     ]
 }

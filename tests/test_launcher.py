@@ -3,6 +3,7 @@ server) and `python -m addons.rasa_cli` (`rasa` with the project's patches to Ra
 installs them itself). The Rasa servers here start without a model (the API on, an empty model folder):
 Rasa still builds the NLG and the tracker store of endpoints.yml, which refuse to start without the hooks.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,7 +45,9 @@ def _start(port: int, **popen_kwargs) -> subprocess.Popen:
     env = {**os.environ, "ACTION_SERVER_PORT": str(port)}
     launcher = subprocess.Popen(
         [sys.executable, "scripts/with_action_server.py", "--", sys.executable, "-c", "import time; time.sleep(120)"],
-        cwd=ROOT, env=env, **popen_kwargs,
+        cwd=ROOT,
+        env=env,
+        **popen_kwargs,
     )
     deadline = time.monotonic() + 90
     while not _healthy(port):
@@ -105,17 +108,29 @@ def _rasa_run_without_a_model(tmp_path: Path, port: int) -> List[str]:
     (tmp_path / "no-model").mkdir(exist_ok=True)
     (tmp_path / "credentials.yml").write_text("rest:\n", encoding="utf-8")
     return [
-        "run", "--enable-api", "--auth-token", secrets.token_hex(8), "--model", str(tmp_path / "no-model"),
-        "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(tmp_path / "credentials.yml"),
-        "-i", "127.0.0.1", "-p", str(port),
+        "run",
+        "--enable-api",
+        "--auth-token",
+        secrets.token_hex(8),
+        "--model",
+        str(tmp_path / "no-model"),
+        "--endpoints",
+        str(ROOT / "endpoints.yml"),
+        "--credentials",
+        str(tmp_path / "credentials.yml"),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
     ]
 
 
 def _serves(command: List[str], env: Dict[str, str], port: int, log: Path, timeout: float = 180) -> bool:
     """True once `command` answers GET / on `port` (then it is stopped); False if it exits first."""
     with open(log, "wb") as output:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + timeout
         while server.poll() is None:
@@ -150,17 +165,30 @@ def test_the_terminal_chat_installs_them_before_loading_the_agent(tmp_path):
     model = tmp_path / "unreadable.tar.gz"
     model.write_bytes(b"")
     chat = subprocess.run(
-        [sys.executable, "-m", "addons.channels.terminal_chat", "--model", str(model),
-         "--endpoints", str(ROOT / "endpoints.yml")],
-        cwd=ROOT, env=_env(tmp_path), input="/exit\n", capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "addons.channels.terminal_chat",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(ROOT / "endpoints.yml"),
+        ],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        input="/exit\n",
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert "HooksNotInstalled" not in chat.stderr, chat.stderr[-3000:]
     assert chat.returncode == 1 and LOAD_FAILED.format(model=model) in chat.stderr
 
 
 def test_make_runs_rasa_commands_that_load_the_agent_through_rasa_cli():
-    recipes = [line.strip() for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
-               if line.startswith("\t")]
+    recipes = [
+        line.strip() for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines() if line.startswith("\t")
+    ]
     for line in recipes:
         for command in re.findall(r"\$\(RASA\) ([a-z]+(?: [a-z]+)?)", line):
             assert command.startswith(PLAIN_RASA_COMMANDS), f"plain `rasa {command}` needs addons.rasa_cli: {line}"

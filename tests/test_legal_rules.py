@@ -1,4 +1,5 @@
 """The legal rules of issue 10, each with the facts that switch it (legal_facts.md §15)."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,13 +34,16 @@ def test_a_court_claim_is_verified_and_obeyed_not_called_a_scam():
 
 
 def test_a_court_claim_with_a_transfer_demand_is_fraud():
-    advice = advise("ask_collector_legitimacy", Facts(behavior=("冒充法院", "转账私人账户"), alerts=("fake_authority",)), KB)
+    advice = advise(
+        "ask_collector_legitimacy", Facts(behavior=("冒充法院", "转账私人账户"), alerts=("fake_authority",)), KB
+    )
     assert "诈骗" in advice.answer and "12368" in advice.answer and "110" in advice.answer
     assert ids(advice)[0] == "criminal_law_279"
 
 
-@pytest.mark.parametrize("intent", ["ask_collector_legitimacy", "ask_fake_documents", "ask_criminal_risk", "ask_lawsuit",
-                                    "emergency_now"])
+@pytest.mark.parametrize(
+    "intent", ["ask_collector_legitimacy", "ask_fake_documents", "ask_criminal_risk", "ask_lawsuit", "emergency_now"]
+)
 def test_a_fake_authority_alert_leads_with_fraud_whatever_the_topic(intent):
     advice = advise(intent, Facts(alerts=("fake_authority",)), KB)
     assert "诈骗" in advice.answer and "110" in advice.answer

@@ -1,11 +1,11 @@
 """EnvLockStore wiring (Redis behaviour is tested against a real server in tests/integration)."""
+
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
 import pytest
-
 from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
@@ -47,7 +47,9 @@ def test_several_workers_without_redis_are_refused(monkeypatch):
 
 def test_key_prefix_from_endpoint_kwargs(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6399/0")
-    store = EnvLockStore(endpoint_config=EndpointConfig(type="addons.stores.lock_store.EnvLockStore", key_prefix="bot1"))
+    store = EnvLockStore(
+        endpoint_config=EndpointConfig(type="addons.stores.lock_store.EnvLockStore", key_prefix="bot1")
+    )
     assert store.backend.key_prefix == "bot1:lock:"
 
 

@@ -1,5 +1,6 @@
 """Log redaction sees through the ASCII escapes of Rasa's structlog JSON (found by the
 real-process test: `\\u624b\\u673a13812345678` hid the phone number behind the escape's last letter)."""
+
 from __future__ import annotations
 
 import io

@@ -14,6 +14,7 @@ These tests do not train a model; they guard the data contract:
     does not use it) is a loadable jieba user dictionary that keeps the domain
     terms in one piece, so that comparison stays a fair one.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,6 @@ import jieba
 import opencc
 import pytest
 import yaml
-
-from actions.advice.facts import BEHAVIORS, RELATIONS
 from rasa.engine.recipes.recipe import Recipe
 from rasa.graph_components.validators.default_recipe_validator import DefaultV1RecipeValidator
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
@@ -35,6 +34,7 @@ from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.utils.io import read_yaml_file
 
+from actions.advice.facts import BEHAVIORS, RELATIONS
 from tests.contract import ADVISORY_INTENTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,9 +89,21 @@ ENTITIES = {
 }
 INTEGER_ENTITIES = {"amount", "monthly_income", "monthly_expense", "overdue_duration"}
 BANKS = {
-    "工商银行", "农业银行", "中国银行", "建设银行", "交通银行", "招商银行",
-    "中信银行", "浦发银行", "民生银行", "光大银行", "兴业银行", "平安银行",
-    "华夏银行", "广发银行", "邮储银行",
+    "工商银行",
+    "农业银行",
+    "中国银行",
+    "建设银行",
+    "交通银行",
+    "招商银行",
+    "中信银行",
+    "浦发银行",
+    "民生银行",
+    "光大银行",
+    "兴业银行",
+    "平安银行",
+    "华夏银行",
+    "广发银行",
+    "邮储银行",
 }
 # non-bank lenders keep their own name
 OTHER_LENDERS = {"花呗", "借呗", "拍拍贷", "京东白条", "微粒贷"}
@@ -107,11 +119,7 @@ def is_traditional(text: str) -> bool:
 def normalise(text: str) -> str:
     """Whitespace/punctuation/symbols stripped, Traditional folded, lower-cased."""
     text = _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
-    return "".join(
-        ch
-        for ch in text
-        if not ch.isspace() and unicodedata.category(ch)[0] not in {"P", "S", "Z"}
-    )
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch)[0] not in {"P", "S", "Z"})
 
 
 def _by_intent(training_data):
@@ -192,9 +200,7 @@ def test_no_duplicate_training_examples(train):
 
 # --- held-out test set -----------------------------------------------------------
 def test_test_set_intents_are_known(test_set):
-    unknown = {
-        m.get("intent") for m in test_set.training_examples
-    } - set(ALL_INTENTS)
+    unknown = {m.get("intent") for m in test_set.training_examples} - set(ALL_INTENTS)
     assert not unknown, unknown
     assert all(m.get("intent") for m in test_set.training_examples)
 
@@ -214,11 +220,7 @@ def test_test_set_covers_intent(test_by_intent, intent):
 
 def test_test_set_is_held_out(train, test_set):
     training = {normalise(m.get("text")) for m in train.training_examples}
-    leaked = [
-        m.get("text")
-        for m in test_set.training_examples
-        if normalise(m.get("text")) in training
-    ]
+    leaked = [m.get("text") for m in test_set.training_examples if normalise(m.get("text")) in training]
     assert not leaked, leaked
 
 
@@ -341,9 +343,23 @@ def test_user_dict_keeps_domain_terms(tokenizer, sentence, term):
 
 # --- the realistic set (tests/realistic_nlu.yml): written from scenarios, never trained on ----
 REALISTIC = Path(__file__).resolve().parent / "realistic_nlu.yml"
-KINDS = {"long_story", "fragment", "typo", "dialect", "mixed", "emoji", "traditional", "taiwan_hk",
-         "out_of_scope_near", "out_of_scope_far", "live_emergency", "danger_not_now", "multi_worry",
-         "fake_authority", "plain"}
+KINDS = {
+    "long_story",
+    "fragment",
+    "typo",
+    "dialect",
+    "mixed",
+    "emoji",
+    "traditional",
+    "taiwan_hk",
+    "out_of_scope_near",
+    "out_of_scope_far",
+    "live_emergency",
+    "danger_not_now",
+    "multi_worry",
+    "fake_authority",
+    "plain",
+}
 
 
 @pytest.fixture(scope="module")

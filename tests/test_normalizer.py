@@ -1,4 +1,5 @@
 """The text normaliser component: script, width, junk, entity offsets."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,6 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from chinese_text.script import is_traditional, prefers_traditional, to_traditional
-from chinese_text.lexicon_files import LexiconError
 from addons.components.text_normalizer import (
     DROPPED_SYMBOLS,
     INPUT_EMPTY,
@@ -16,7 +15,9 @@ from addons.components.text_normalizer import (
     TYPOS_PATH,
     ChineseTextNormalizer,
 )
+from chinese_text.lexicon_files import LexiconError
 from chinese_text.normalise import normalise
+from chinese_text.script import is_traditional, prefers_traditional, to_traditional
 
 
 @pytest.mark.parametrize(
@@ -53,7 +54,13 @@ def test_long_binary_junk_does_not_raise():
 
 @pytest.mark.parametrize(
     "text, traditional",
-    [("催收的人能進我家嗎", True), ("催收的人能进我家吗", False), ("銀行說要起訴我", True), ("/greet", False), ("", False)],
+    [
+        ("催收的人能進我家嗎", True),
+        ("催收的人能进我家吗", False),
+        ("銀行說要起訴我", True),
+        ("/greet", False),
+        ("", False),
+    ],
 )
 def test_script_detection(text, traditional):
     assert is_traditional(text) is traditional
@@ -70,7 +77,9 @@ def test_to_traditional():
 
 def test_component_rewrites_text_and_keeps_entity_spans():
     normaliser = ChineseTextNormalizer()
-    message = Message(data={TEXT: "我欠 招行 ４万", ENTITIES: [{"entity": "bank", "value": "招商银行", "start": 3, "end": 5}]})
+    message = Message(
+        data={TEXT: "我欠 招行 ４万", ENTITIES: [{"entity": "bank", "value": "招商银行", "start": 3, "end": 5}]}
+    )
     normaliser.process_training_data(TrainingData([message]))
     assert message.get(TEXT) == "我欠招行4万"
     entity = message.get(ENTITIES)[0]

@@ -1,4 +1,5 @@
 """Installment planner: affordability maths, validators, and the generated documents."""
+
 from __future__ import annotations
 
 import re
@@ -8,10 +9,11 @@ import pytest
 
 from actions.advice.facts import Facts
 from actions.advice.kb import load_kb, validate_bank
+from actions.flows.flows_kb import load_flows
 from actions.flows.planner import (
     AFFORDABLE_SHARE,
-    EXPENSE_SHARE,
     CRIMINAL_THRESHOLD,
+    EXPENSE_SHARE,
     MAX_AMOUNT,
     MAX_MONTHLY,
     MAX_OVERDUE_DAYS,
@@ -21,12 +23,12 @@ from actions.flows.planner import (
     affordable_monthly,
     agent_warning,
     application_letter,
-    overdue_text,
-    phone_script,
     commitment_warning,
     facts_of,
     inputs_from_slots,
+    overdue_text,
     parse_field,
+    phone_script,
     plan_installment,
     schedule,
     validate_amount,
@@ -34,7 +36,6 @@ from actions.flows.planner import (
     validate_overdue_days,
     written_checklist,
 )
-from actions.flows.flows_kb import load_flows
 
 KB = load_kb()
 FLOWS = load_flows()
@@ -203,31 +204,62 @@ def test_short_plan_note_only_when_fewer_than_12_months_would_do():
     assert "short_plan" not in exact.note_ids
 
 
-@pytest.mark.parametrize("slot, value", [
-    ("amount", 43_000), ("amount", 43_000.0), ("amount", "43000"), ("monthly_income", 0), ("monthly_income", "unknown"),
-    ("monthly_expense", 3000), ("monthly_expense", "unknown"), ("overdue_duration", 90), ("overdue_duration", "unknown"),
-    ("bank", "招商银行"), ("bank", "unknown"), ("loan_type", "online_lending"), ("loan_type", "unknown"),
-])
+@pytest.mark.parametrize(
+    "slot, value",
+    [
+        ("amount", 43_000),
+        ("amount", 43_000.0),
+        ("amount", "43000"),
+        ("monthly_income", 0),
+        ("monthly_income", "unknown"),
+        ("monthly_expense", 3000),
+        ("monthly_expense", "unknown"),
+        ("overdue_duration", 90),
+        ("overdue_duration", "unknown"),
+        ("bank", "招商银行"),
+        ("bank", "unknown"),
+        ("loan_type", "online_lending"),
+        ("loan_type", "unknown"),
+    ],
+)
 def test_every_value_the_form_accepts_plans(slot, value):
     """One source of truth: whatever parse_field (the form validator's check) accepts, the planner plans."""
-    slots = {"amount": 43_000, "monthly_income": 6000, "monthly_expense": 3000, "overdue_duration": 90,
-             "bank": "招商银行", "loan_type": "credit_card", slot: parse_field(slot, value)}
+    slots = {
+        "amount": 43_000,
+        "monthly_income": 6000,
+        "monthly_expense": 3000,
+        "overdue_duration": 90,
+        "bank": "招商银行",
+        "loan_type": "credit_card",
+        slot: parse_field(slot, value),
+    }
     plan = plan_installment(**inputs_from_slots(slots))
     assert plan.reason
 
 
 def test_unknown_income_plan_is_reachable_from_the_form():
-    plan = plan_installment(**inputs_from_slots({"amount": 43_000, "monthly_income": parse_field("monthly_income", "unknown")}))
+    plan = plan_installment(
+        **inputs_from_slots({"amount": 43_000, "monthly_income": parse_field("monthly_income", "unknown")})
+    )
     assert plan.reason_id == "income_unknown" and plan.proposal_kind == "unknown"
     assert "【每期金额】" in application_letter(plan, facts_for(plan), TODAY)
 
 
-@pytest.mark.parametrize("slot, value", [("amount", 0), ("amount", -5), ("amount", "unknown"), ("monthly_income", -1),
-                                         ("loan_type", "mortgage"), ("overdue_duration", 10**6), ("bank", "")])
+@pytest.mark.parametrize(
+    "slot, value",
+    [
+        ("amount", 0),
+        ("amount", -5),
+        ("amount", "unknown"),
+        ("monthly_income", -1),
+        ("loan_type", "mortgage"),
+        ("overdue_duration", 10**6),
+        ("bank", ""),
+    ],
+)
 def test_parse_field_rejects_what_no_plan_can_use(slot, value):
     with pytest.raises(ValueError):
         parse_field(slot, value)
-
 
 
 # ---- validators --------------------------------------------------------------------------
@@ -277,8 +309,14 @@ def test_validate_bank(value, ok):
 
 @pytest.mark.parametrize(
     "args",
-    [(-5, 6000, 3000, 90), (43_000, -1, 3000, 90), (43_000, 6000, -3000, 90), (43_000, 6000, 3000, -1),
-     (10 ** 12, 6000, 3000, 90), (43_000, 6000, 3000, 10 ** 7)],
+    [
+        (-5, 6000, 3000, 90),
+        (43_000, -1, 3000, 90),
+        (43_000, 6000, -3000, 90),
+        (43_000, 6000, 3000, -1),
+        (10**12, 6000, 3000, 90),
+        (43_000, 6000, 3000, 10**7),
+    ],
 )
 def test_plan_rejects_absurd_inputs(args):
     with pytest.raises(ValueError):
@@ -331,7 +369,9 @@ def test_letter_is_filled_in_cited_and_free_of_identifiers(args):
         assert f"{plan.affordable_monthly:,}元" in letter and f"{MAX_PERIODS}期" in letter
 
 
-@pytest.mark.parametrize("days, text", [(0, None), (12, "12天"), (30, "1个月"), (90, "3个月"), (100, "约3个月"), (365, "约12个月")])
+@pytest.mark.parametrize(
+    "days, text", [(0, None), (12, "12天"), (30, "1个月"), (90, "3个月"), (100, "约3个月"), (365, "约12个月")]
+)
 def test_overdue_text(days, text):
     if text:
         assert overdue_text(days, FLOWS) == text
@@ -342,8 +382,13 @@ def test_overdue_text(days, text):
 
 @pytest.mark.parametrize(
     "facts",
-    [Facts(amount=1), Facts(amount=43_000, monthly_income=5000), Facts(amount=43_000, monthly_expense=1),
-     Facts(amount=43_000, overdue_duration=1), Facts(bank="中信银行")],
+    [
+        Facts(amount=1),
+        Facts(amount=43_000, monthly_income=5000),
+        Facts(amount=43_000, monthly_expense=1),
+        Facts(amount=43_000, overdue_duration=1),
+        Facts(bank="中信银行"),
+    ],
 )
 def test_documents_refuse_facts_that_differ_from_the_plan(facts):
     plan = plan_installment(43_000, 6000, 3000, 90, "招行")

@@ -1,6 +1,7 @@
 """Which process imports what: the Rasa server (addons/) never imports the action
 server's package (actions/) and vice versa; chinese_text/ imports neither nor Rasa.
 The Docker images copy only what these rules allow (tests/test_deploy_files.py)."""
+
 from __future__ import annotations
 
 import ast

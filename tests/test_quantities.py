@@ -1,4 +1,5 @@
 """Money amounts, durations and their classification (chinese_text.quantities)."""
+
 from __future__ import annotations
 
 import random
@@ -17,9 +18,9 @@ from chinese_text.quantities import (
     parse_money,
 )
 
-
 # --------------------------------------------------------------------------- #
 # parse_money
+
 
 @pytest.mark.parametrize(
     "text, expected",
@@ -73,9 +74,29 @@ def test_parse_money(text, expected):
 @pytest.mark.parametrize(
     "text",
     [
-        "", "   ", "几万", "五六千", "三四万", "万", "千万", "万一", "一二三", "abc", "4,30", "1.2.3",
-        "四万三千五百六十七八", "😀", "钱", "很多", "99999999999999", "-500", None, 4300, b"4300",
-        ["4300"], "一" * 100,
+        "",
+        "   ",
+        "几万",
+        "五六千",
+        "三四万",
+        "万",
+        "千万",
+        "万一",
+        "一二三",
+        "abc",
+        "4,30",
+        "1.2.3",
+        "四万三千五百六十七八",
+        "😀",
+        "钱",
+        "很多",
+        "99999999999999",
+        "-500",
+        None,
+        4300,
+        b"4300",
+        ["4300"],
+        "一" * 100,
     ],
 )
 def test_parse_money_nonsense_is_none(text):
@@ -84,6 +105,7 @@ def test_parse_money_nonsense_is_none(text):
 
 # --------------------------------------------------------------------------- #
 # parse_duration
+
 
 @pytest.mark.parametrize(
     "text, expected",
@@ -123,6 +145,7 @@ def test_parse_duration_nonsense_is_none(text):
 
 # --------------------------------------------------------------------------- #
 # classify_money
+
 
 @pytest.mark.parametrize(
     "text, number, expected",
@@ -174,6 +197,7 @@ def test_classify_money_junk(args):
 # --------------------------------------------------------------------------- #
 # extract_quantities over whole messages
 
+
 def _pairs(text, blocked=()):
     return [(e["entity"], e["value"]) for e in extract_quantities(text, blocked)]
 
@@ -199,8 +223,7 @@ def _pairs(text, blocked=()):
         ("房租加生活费三千", [(MONTHLY_EXPENSE, 3000)]),
         ("收入不固定，平均五千多吧", [(MONTHLY_INCOME, 5000)]),
         ("我现在没工作，没有收入", [(MONTHLY_INCOME, 0)]),
-        ("工资3000房租1000生活费800",
-         [(MONTHLY_INCOME, 3000), (MONTHLY_EXPENSE, 1000), (MONTHLY_EXPENSE, 800)]),
+        ("工资3000房租1000生活费800", [(MONTHLY_INCOME, 3000), (MONTHLY_EXPENSE, 1000), (MONTHLY_EXPENSE, 800)]),
         ("4300多", [(AMOUNT, 4300)]),
         ("43000元", [(AMOUNT, 43000)]),
         ("两万块", [(AMOUNT, 20000)]),
@@ -279,16 +302,36 @@ def test_blocked_spans_are_skipped():
 def test_offsets_point_at_the_number():
     text = "我每个月工资六千，房租两千块"
     found = extract_quantities(text)
-    assert [text[e["start"]:e["end"]] for e in found] == ["六千", "两千块"]
+    assert [text[e["start"] : e["end"]] for e in found] == ["六千", "两千块"]
 
 
 @pytest.mark.parametrize(
     "junk",
     [
-        None, 42, 4.3, b"\xff\xfe", ["四万三"], {"a": 1}, "", " ", "\x00\x01\x02\x1b[31m",
-        "😀😀😀 欠了💰💰", "欠了" + "9" * 5000, "四万三" * 3000, "一" * 10_000, "万" * 10_000,
-        "\u202e四万三\u200b", "欠了\ud800两万", "🤬" * 10_000, "１２３４５６７８９０" * 1000,
-        "4,3,0,0", ",,,,", "....", "w" * 1000, "5" + "w" * 500, "第" * 10_000,
+        None,
+        42,
+        4.3,
+        b"\xff\xfe",
+        ["四万三"],
+        {"a": 1},
+        "",
+        " ",
+        "\x00\x01\x02\x1b[31m",
+        "😀😀😀 欠了💰💰",
+        "欠了" + "9" * 5000,
+        "四万三" * 3000,
+        "一" * 10_000,
+        "万" * 10_000,
+        "\u202e四万三\u200b",
+        "欠了\ud800两万",
+        "🤬" * 10_000,
+        "１２３４５６７８９０" * 1000,
+        "4,3,0,0",
+        ",,,,",
+        "....",
+        "w" * 1000,
+        "5" + "w" * 500,
+        "第" * 10_000,
     ],
 )
 def test_junk_never_raises(junk):
@@ -328,6 +371,7 @@ def test_module_does_no_work_at_import():
 # --------------------------------------------------------------------------- #
 # Long messages: repayments, limits, net loans, durations that are not overdue
 
+
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -337,8 +381,10 @@ def test_module_does_no_work_at_import():
         ("额度五万，已经刷了四万八", [(AMOUNT, 48000)]),
         ("额度五万", [(AMOUNT, 50000)]),  # alone it may answer a question about the card
         ("借了三千到手只有两千一，七天就要还四千五", [(AMOUNT, 3000), (AMOUNT, 4500)]),
-        ("每月工资六千，房租一千五，欠了三张卡一共十二万",
-         [(MONTHLY_INCOME, 6000), (MONTHLY_EXPENSE, 1500), (AMOUNT, 120000)]),
+        (
+            "每月工资六千，房租一千五，欠了三张卡一共十二万",
+            [(MONTHLY_INCOME, 6000), (MONTHLY_EXPENSE, 1500), (AMOUNT, 120000)],
+        ),
         ("在上海工作三年了，欠了招行四万多，逾期两个月", [(AMOUNT, 40000), (OVERDUE_DURATION, 60)]),
         ("老板三个月没发工资了，信用卡逾期四十多天", [(OVERDUE_DURATION, 40)]),
         ("说好一年还，现在两年了还没还", [(OVERDUE_DURATION, 730)]),
@@ -350,10 +396,14 @@ def test_module_does_no_work_at_import():
         ("欠了两万多台币", [(AMOUNT, 20000)]),
         ("欠了八万港币", [(AMOUNT, 80000)]),
         ("借一万砍头息两千", [(AMOUNT, 10000)]),
-        ("每个月房贷四千，车贷两千，工资一万，信用卡欠了六万",
-         [(MONTHLY_EXPENSE, 4000), (MONTHLY_EXPENSE, 2000), (MONTHLY_INCOME, 10000), (AMOUNT, 60000)]),
-        ("我是送外卖的，一个月到手六千五，房租一千二，花呗欠了三千多",
-         [(MONTHLY_INCOME, 6500), (MONTHLY_EXPENSE, 1200), (AMOUNT, 3000)]),
+        (
+            "每个月房贷四千，车贷两千，工资一万，信用卡欠了六万",
+            [(MONTHLY_EXPENSE, 4000), (MONTHLY_EXPENSE, 2000), (MONTHLY_INCOME, 10000), (AMOUNT, 60000)],
+        ),
+        (
+            "我是送外卖的，一个月到手六千五，房租一千二，花呗欠了三千多",
+            [(MONTHLY_INCOME, 6500), (MONTHLY_EXPENSE, 1200), (AMOUNT, 3000)],
+        ),
         ("退休了，每月退休金三千二，儿子借了八万跑路了", [(MONTHLY_INCOME, 3200), (AMOUNT, 80000)]),
         # the month of a rate, with words in between
         ("一个月辛辛苦苦也就挣五千", [(MONTHLY_INCOME, 5000)]),
@@ -367,8 +417,14 @@ def test_extract_quantities_long_messages(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["去杭州玩三天怎么安排", "征信五年是从什么时候开始算", "一个月上门几次算正常", "在工厂做了五年",
-     "我已经向12378投诉了,一个星期没回音", "我是外卖骑手,一个月四五千,不固定"],
+    [
+        "去杭州玩三天怎么安排",
+        "征信五年是从什么时候开始算",
+        "一个月上门几次算正常",
+        "在工厂做了五年",
+        "我已经向12378投诉了,一个星期没回音",
+        "我是外卖骑手,一个月四五千,不固定",
+    ],
 )
 def test_durations_that_are_not_overdue(text):
     assert [p for p in _pairs(text) if p[0] == OVERDUE_DURATION] == []
@@ -387,6 +443,7 @@ def test_amounts_carry_kind_and_currency():
 
 # --------------------------------------------------------------------------- #
 # debt_kind
+
 
 @pytest.mark.parametrize(
     "text, number, kind",
@@ -422,6 +479,7 @@ def test_debt_kind_stops_at_the_lender():
 # --------------------------------------------------------------------------- #
 # summarise_debts
 
+
 def _lenders(text, names):
     return [(text.index(n), text.index(n) + len(n), n) for n in names]
 
@@ -436,23 +494,37 @@ def _summary(text, lenders=(), generic=()):
 @pytest.mark.parametrize(
     "text, lenders, generic, expected",
     [
-        ("招行3万，浦发2万5，花呗八千", ["招行", "浦发", "花呗"], [],
-         {"amount_parts": [30000, 25000, 8000], "amount_total": 63000}),
-        ("欠了建行三万、农行一万五，总共四万五", ["建行", "农行"], [],
-         {"amount_parts": [30000, 15000], "amount_total": 45000}),
+        (
+            "招行3万，浦发2万5，花呗八千",
+            ["招行", "浦发", "花呗"],
+            [],
+            {"amount_parts": [30000, 25000, 8000], "amount_total": 63000},
+        ),
+        (
+            "欠了建行三万、农行一万五，总共四万五",
+            ["建行", "农行"],
+            [],
+            {"amount_parts": [30000, 15000], "amount_total": 45000},
+        ),
         ("招行欠了五万，还了一万，还欠四万", ["招行"], [], {}),
         ("欠了五万，现在还剩四万", [], [], {}),
         ("欠了五万多，大概五万三", [], [], {}),
         ("一张卡三万，另一张两万", [], [], {"amount_parts": [30000, 20000], "amount_total": 50000}),
         ("欠了五万，又借了两万", [], [], {"amount_parts": [50000, 20000], "amount_total": 70000}),
-        ("三万是招行的，两万是浦发的", ["招行", "浦发"], [],
-         {"amount_parts": [30000, 20000], "amount_total": 50000}),
-        ("一共欠了十二万，其中招行五万，浦发七万", ["招行", "浦发"], [],
-         {"amount_parts": [50000, 70000], "amount_total": 120000}),
-        ("欠了五万，招行三万浦发两万", ["招行", "浦发"], [],
-         {"amount_parts": [30000, 20000], "amount_total": 50000}),
-        ("信用卡一共欠了八万，网贷一共三万", [], [("信用卡", "credit_card"), ("网贷", "online_lending")],
-         {"amount_parts": [80000, 30000], "amount_total": 110000}),
+        ("三万是招行的，两万是浦发的", ["招行", "浦发"], [], {"amount_parts": [30000, 20000], "amount_total": 50000}),
+        (
+            "一共欠了十二万，其中招行五万，浦发七万",
+            ["招行", "浦发"],
+            [],
+            {"amount_parts": [50000, 70000], "amount_total": 120000},
+        ),
+        ("欠了五万，招行三万浦发两万", ["招行", "浦发"], [], {"amount_parts": [30000, 20000], "amount_total": 50000}),
+        (
+            "信用卡一共欠了八万，网贷一共三万",
+            [],
+            [("信用卡", "credit_card"), ("网贷", "online_lending")],
+            {"amount_parts": [80000, 30000], "amount_total": 110000},
+        ),
         ("欠了三张卡一共十二万", [], [("张卡", "credit_card")], {}),
         ("招行三万，额度五万", ["招行"], [], {}),
         ("招行三万，浦发额度五万", ["招行", "浦发"], [], {}),

@@ -1,4 +1,5 @@
 """Per-sender token bucket."""
+
 from __future__ import annotations
 
 from addons.channels.rate_limit import RateLimiter

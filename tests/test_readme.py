@@ -1,4 +1,5 @@
 """The README names only commands and paths that exist."""
+
 from __future__ import annotations
 
 import re

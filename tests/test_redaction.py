@@ -1,4 +1,5 @@
 """Identifier masking: what must be masked, and the numbers that must survive."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Retention purge on a real SQLite store with back-dated events."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,11 @@ def events_at(*days_ago: float):
     now = time.time()
     for index, age in enumerate(days_ago):
         stamp = now - age * DAY + index * 0.001  # keep order within a conversation
-        yield UserUttered(f"消息{index}", timestamp=stamp) if index % 2 else ActionExecuted("action_listen", timestamp=stamp)
+        yield (
+            UserUttered(f"消息{index}", timestamp=stamp)
+            if index % 2
+            else ActionExecuted("action_listen", timestamp=stamp)
+        )
 
 
 @pytest.fixture
@@ -78,7 +83,11 @@ def test_module_runs_from_the_command_line(db_path):
     env = {**os.environ, "TRACKER_DB_URL": f"sqlite:///{db_path}", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "addons.stores.retention", "--days", "180"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
     assert "Deleted 2 conversation(s) with no activity in the last 180 days." in result.stdout

@@ -1,5 +1,6 @@
 """scripts/run_server.py: the HTTP API only with a token or JWT secret from the environment, and
 the project's patches to Rasa installed before Rasa starts."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -96,15 +97,33 @@ def test_the_server_starts_with_every_patch_to_rasa(tmp_path):
     (tmp_path / "no-model").mkdir()
     (tmp_path / "credentials.yml").write_text("rest:\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RASA_JWT_SECRET", "RASA_PORT")}
-    env.update(RASA_TELEMETRY_ENABLED="false", TRACKER_DB_URL=f"sqlite:///{tmp_path / 'rasa.db'}",
-               RASA_AUTH_TOKEN=secrets.token_hex(8))  # the API on: Rasa starts without a model
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        TRACKER_DB_URL=f"sqlite:///{tmp_path / 'rasa.db'}",
+        RASA_AUTH_TOKEN=secrets.token_hex(8),
+    )  # the API on: Rasa starts without a model
     log = tmp_path / "server.log"
     with open(log, "wb") as output:
         server = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "run_server.py"), "--model", str(tmp_path / "no-model"),
-             "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(tmp_path / "credentials.yml"),
-             "-i", "127.0.0.1", "--port", str(port)],
-            cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "run_server.py"),
+                "--model",
+                str(tmp_path / "no-model"),
+                "--endpoints",
+                str(ROOT / "endpoints.yml"),
+                "--credentials",
+                str(tmp_path / "credentials.yml"),
+                "-i",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 180

@@ -4,6 +4,7 @@ police/court money demands (addons/components/fake_authority.py), with their lex
 Every case goes through the real normaliser first (Traditional -> Simplified, typos,
 emoji set aside), as in the pipeline.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,8 @@ from addons.components import emergency_net
 from addons.components.emergency_net import ALERTS, EMERGENCY_INTENT, LIVE_DANGER, EmergencyDetector, EmergencyNet
 from addons.components.fake_authority import FAKE_AUTHORITY, SCAM_INTENT, FakeAuthorityDetector, FakeAuthorityGuard
 from addons.components.input_guard import InputGuard
-from chinese_text.lexicon_files import LexiconError
 from addons.components.text_normalizer import DROPPED_SYMBOLS, ChineseTextNormalizer
+from chinese_text.lexicon_files import LexiconError
 from chinese_text.normalise import TypoTable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -675,8 +676,11 @@ def _components(order=("emergency", "fake")):
 def _classified(raw: str, intent: str, confidence: float = 0.9, **extra: Any) -> Message:
     """A message as it leaves InputGuard: normalised, with the classifier's intent."""
     message = _normalised(raw)
-    ranking = [{"name": intent, "confidence": confidence}, {"name": "ask_home_entry", "confidence": 0.05},
-               {"name": EMERGENCY_INTENT, "confidence": 0.03}]
+    ranking = [
+        {"name": intent, "confidence": confidence},
+        {"name": "ask_home_entry", "confidence": 0.05},
+        {"name": EMERGENCY_INTENT, "confidence": 0.03},
+    ]
     message.set(INTENT, ranking[0], add_to_output=True)
     message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
     for key, value in extra.items():
@@ -733,8 +737,12 @@ def _ranked(raw: str, ranking: List[Dict[str, Any]]) -> Message:
     ],
 )
 def test_a_classifier_emergency_for_a_hypothetical_or_past_danger_goes_back_to_its_topic(raw):
-    ranking = [{"name": EMERGENCY_INTENT, "confidence": 0.6}, {"name": "nlu_fallback", "confidence": 0.25},
-               {"name": "ask_complaint", "confidence": 0.2}, {"name": "report_harassment", "confidence": 0.1}]
+    ranking = [
+        {"name": EMERGENCY_INTENT, "confidence": 0.6},
+        {"name": "nlu_fallback", "confidence": 0.25},
+        {"name": "ask_complaint", "confidence": 0.2},
+        {"name": "report_harassment", "confidence": 0.1},
+    ]
     parsed = _run(_ranked(raw, ranking))
     assert parsed[INTENT] == {"name": "ask_complaint", "confidence": 0.2}
     assert [r["name"] for r in parsed[INTENT_RANKING_KEY]] == ["ask_complaint", "nlu_fallback", "report_harassment"]
@@ -770,15 +778,25 @@ def test_fake_authority_sets_alert_entities_and_intent():
     assert parsed[INTENT] == {"name": SCAM_INTENT, "confidence": 1.0}
     assert parsed[INTENT_RANKING_KEY][0]["name"] == SCAM_INTENT
     assert parsed[ALERTS] == [FAKE_AUTHORITY]
-    spans = {e["value"]: text[e["start"]: e["end"]] for e in parsed[ENTITIES]}
+    spans = {e["value"]: text[e["start"] : e["end"]] for e in parsed[ENTITIES]}
     assert spans == {"冒充警察": "公安局", "转账私人账户": "把钱转到"}  # the first money phrase
-    assert all(e["entity"] == "behavior" and e["extractor"] == "FakeAuthorityGuard" and e["confidence"] == 1.0
-               for e in parsed[ENTITIES])
+    assert all(
+        e["entity"] == "behavior" and e["extractor"] == "FakeAuthorityGuard" and e["confidence"] == 1.0
+        for e in parsed[ENTITIES]
+    )
 
 
 def test_fake_authority_keeps_entities_the_extractor_already_found():
-    existing = [{"entity": "behavior", "value": "冒充警察", "start": 0, "end": 4, "confidence": 1.0,
-                 "extractor": "ChineseEntityExtractor"}]
+    existing = [
+        {
+            "entity": "behavior",
+            "value": "冒充警察",
+            "start": 0,
+            "end": 4,
+            "confidence": 1.0,
+            "extractor": "ChineseEntityExtractor",
+        }
+    ]
     parsed = _run(_classified("冒充警察的人说要交保证金", "ask_fake_documents", entities=existing))
     values = [e["value"] for e in parsed[ENTITIES]]
     assert sorted(values) == ["冒充警察", "转账私人账户"]

@@ -1,4 +1,5 @@
 """Sentence-only count vectors: Rasa's sentence features, no per-token features."""
+
 from __future__ import annotations
 
 from pathlib import Path

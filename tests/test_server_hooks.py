@@ -4,6 +4,7 @@ and the project's NLG and tracker store refuse to start without them.
 The entry points that start Rasa in a subprocess are tested in tests/test_launcher.py
 (`python -m addons.rasa_cli`, plain `rasa`, the terminal chat) and tests/test_run_server.py.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -206,8 +207,12 @@ def test_make_purge_installs_them(pristine, tmp_path, monkeypatch, capsys):
 def test_parse_message_parses_a_typed_number_as_the_chosen_button(pristine):
     seen: List[str] = []
 
-    async def rasa_parse(self: Any, message: UserMessage, tracker: Optional[DialogueStateTracker] = None,
-                         only_output_properties: bool = True) -> Dict[str, Any]:
+    async def rasa_parse(
+        self: Any,
+        message: UserMessage,
+        tracker: Optional[DialogueStateTracker] = None,
+        only_output_properties: bool = True,
+    ) -> Dict[str, Any]:
         seen.append(message.text)
         return {"text": message.text, "intent": {"name": "x", "confidence": 1.0}}
 
@@ -221,5 +226,6 @@ def test_parse_message_parses_a_typed_number_as_the_chosen_button(pristine):
     plain = asyncio.run(parse(None, UserMessage("3", CollectingOutputChannel(), "u"), tracker))
     assert "offer_choice" not in plain and seen[-1] == "3"  # more than the options: an answer of its own
     assert asyncio.run(parse(None, UserMessage("2", CollectingOutputChannel(), "u"))) == {
-        "text": "2", "intent": {"name": "x", "confidence": 1.0}
+        "text": "2",
+        "intent": {"name": "x", "confidence": 1.0},
     }  # no tracker (e.g. /model/parse): nothing to choose from

@@ -1,4 +1,5 @@
 """RedactingTrackerStore on real SQLite files: factory wiring, redaction, deletion."""
+
 from __future__ import annotations
 
 import asyncio
@@ -87,8 +88,10 @@ def conversation(sender: str = "alice") -> DialogueStateTracker:
             ActionExecuted("action_session_start"),
             SessionStarted(),
             ActionExecuted("action_listen"),
-            user(f"身份证{ID_18}，手机{PHONE}，卡号{CARD}，邮箱zhang@example.com，欠了43000元 {MARKER}",
-                 metadata={"contact": f"tel:{PHONE}"}),
+            user(
+                f"身份证{ID_18}，手机{PHONE}，卡号{CARD}，邮箱zhang@example.com，欠了43000元 {MARKER}",
+                metadata={"contact": f"tel:{PHONE}"},
+            ),
             SlotSet("phone", PHONE),
             SlotSet("amount", 43000.0),
             ActionExecuted("action_give_guidance"),
@@ -291,8 +294,14 @@ def test_importing_the_store_does_no_work(tmp_path):
         "import logging, sys; logging.basicConfig(); import addons.stores.tracker_store, addons.stores.lock_store; "
         "from addons import server_hooks; sys.exit(bool(server_hooks.installed()))"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={"TRACKER_DB_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"TRACKER_DB_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "x.db").exists()
 
@@ -340,8 +349,10 @@ def test_a_long_session_is_closed_at_a_turn_boundary_and_reloaded_short(segmente
     from rasa.shared.core.events import ActiveLoop
 
     tracker = DialogueStateTracker.from_events(
-        "long", [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
-        slots=SEGMENT_DOMAIN.slots)
+        "long",
+        [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+        slots=SEGMENT_DOMAIN.slots,
+    )
     offer = [{"title": "记录骚扰并生成投诉", "payload": "/start_incident_log"}]
     for i in range(4):
         _turn(tracker, f"問題{i}")

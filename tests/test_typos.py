@@ -1,4 +1,5 @@
 """The typo table (data/lexicons/typos.yml) as the normaliser applies it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from chinese_text.lexicon_files import LexiconError
 from addons.components.text_normalizer import ChineseTextNormalizer
+from chinese_text.lexicon_files import LexiconError
 from chinese_text.normalise import TypoTable, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +35,8 @@ def test_each_entry_fixes_its_typo_in_a_sentence(typo, fix, example):
     position = example.index(typo)
     fixed = TABLE.fix_same_length(example)
     assert len(fixed) == len(example)
-    assert fixed[position: position + len(fix)] == fix
-    assert normalise(example, TABLE)[0][position: position + len(fix)] == fix
+    assert fixed[position : position + len(fix)] == fix
+    assert normalise(example, TABLE)[0][position : position + len(fix)] == fix
 
 
 @pytest.mark.parametrize(
@@ -136,15 +137,20 @@ def test_entity_offsets_survive_typos_and_romanized_words():
     amount_start = text.index("５万")
     card_start = text.index("credit card")
     visit_start = text.index("上们")
-    message = Message(data={TEXT: text, ENTITIES: [
-        {"entity": "amount", "value": 50000, "start": amount_start, "end": amount_start + 2},
-        {"entity": "card", "value": "信用卡", "start": card_start, "end": card_start + len("credit card")},
-        {"entity": "behavior", "value": "上门", "start": visit_start, "end": visit_start + 2},
-    ]})
+    message = Message(
+        data={
+            TEXT: text,
+            ENTITIES: [
+                {"entity": "amount", "value": 50000, "start": amount_start, "end": amount_start + 2},
+                {"entity": "card", "value": "信用卡", "start": card_start, "end": card_start + len("credit card")},
+                {"entity": "behavior", "value": "上门", "start": visit_start, "end": visit_start + 2},
+            ],
+        }
+    )
     ChineseTextNormalizer(typos=TABLE).process_training_data(TrainingData([message]))
     normalised = message.get(TEXT)
     assert normalised == "催收说我的信用卡欠了5万,要上门"
-    spans = [normalised[e["start"]: e["end"]] for e in message.get(ENTITIES)]
+    spans = [normalised[e["start"] : e["end"]] for e in message.get(ENTITIES)]
     assert spans == ["5万", "信用卡", "上门"]
 
 

@@ -1,4 +1,5 @@
 """Texts the actions send (form questions, explanations, flow templates), from dialogue.yml."""
+
 from __future__ import annotations
 
 import functools
@@ -67,4 +68,3 @@ def build_dialogue(raw: Mapping[str, Any]) -> Dialogue:
 def load_dialogue() -> Dialogue:
     with (KNOWLEDGE_DIR / "dialogue.yml").open(encoding="utf-8") as handle:
         return build_dialogue(yaml.safe_load(handle) or {})
-

@@ -1,4 +1,5 @@
 """The rule engine: picks the guidance for an intent and tailors it to the facts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -150,8 +151,9 @@ def advise(intent: str, facts: Facts, kb: Optional[KnowledgeBase] = None) -> Adv
     notes = [v.note for v in matched if v.note][:MAX_NOTES]
     steps = _dedupe(_merge_steps(guidance.steps, matched))[:MAX_STEPS]
     dropped = {p for v in matched for p in v.drop_provisions}
-    provision_ids = [p for p in _dedupe([p for v in matched for p in v.provisions] + list(guidance.provisions))
-                     if p not in dropped]
+    provision_ids = [
+        p for p in _dedupe([p for v in matched for p in v.provisions] + list(guidance.provisions)) if p not in dropped
+    ]
     if not facts.card_rules_apply:  # a loan, not a card: card-only rules do not hold
         provision_ids = [p for p in provision_ids if not kb.provisions[p].card_only]
     help_ids = _dedupe(list(guidance.help) + [h for v in matched for h in v.help])

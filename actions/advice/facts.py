@@ -6,6 +6,7 @@ conditions, the tracker slots that remember them, the flows that re-use them and
 case summary are all derived from its fields (see `FACT_KINDS` and `facts_from`).
 Adding a fact is one field here (plus its slot in domain.yml).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -19,13 +20,46 @@ CAN_PAY = ("yes", "no")
 ALERTS = ("live_danger", "fake_authority")  # set by the NLU safety components, for this message only
 # Canonical values of the `relation` and `behavior` entities (the extractor's pattern ids).
 RELATIONS = (
-    "父母", "配偶", "子女", "兄弟姐妹", "亲戚", "朋友", "同事", "单位", "领导", "邻居",
-    "通讯录", "紧急联系人", "物业", "村委会",
+    "父母",
+    "配偶",
+    "子女",
+    "兄弟姐妹",
+    "亲戚",
+    "朋友",
+    "同事",
+    "单位",
+    "领导",
+    "邻居",
+    "通讯录",
+    "紧急联系人",
+    "物业",
+    "村委会",
 )
 BEHAVIORS = (
-    "威胁", "辱骂", "频繁来电", "爆通讯录", "泼油漆", "堵门", "砸门", "闯入", "拒不离开", "门外不走",
-    "冒充警察", "冒充法院", "不出示证件", "跟踪", "殴打", "限制自由", "损坏财物", "拿走财物", "张贴",
-    "深夜催收", "上门", "索要额外费用", "转账私人账户", "曝光隐私",
+    "威胁",
+    "辱骂",
+    "频繁来电",
+    "爆通讯录",
+    "泼油漆",
+    "堵门",
+    "砸门",
+    "闯入",
+    "拒不离开",
+    "门外不走",
+    "冒充警察",
+    "冒充法院",
+    "不出示证件",
+    "跟踪",
+    "殴打",
+    "限制自由",
+    "损坏财物",
+    "拿走财物",
+    "张贴",
+    "深夜催收",
+    "上门",
+    "索要额外费用",
+    "转账私人账户",
+    "曝光隐私",
 )
 MAINLAND = "mainland"
 UNKNOWN = "unknown"  # what a slot holds when the user does not know (or won't say): no fact

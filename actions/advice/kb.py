@@ -2,6 +2,7 @@
 
 Loaded lazily on first use and cached; nothing is read at import time.
 """
+
 from __future__ import annotations
 
 import functools
@@ -216,7 +217,9 @@ def _tuple(value: Any) -> Tuple[str, ...]:
 
 def _provision(entry: Mapping[str, Any]) -> Provision:
     where = f"provisions.yml:{entry.get('id', '?')}"
-    _require(entry, ["id", "instrument", "short_name", "quote", "text", "in_force", "source", "verification", "kind"], where)
+    _require(
+        entry, ["id", "instrument", "short_name", "quote", "text", "in_force", "source", "verification", "kind"], where
+    )
     tag = entry["verification"]
     if tag not in VERIFICATION_TAGS:
         raise KnowledgeBaseError(f"{where}: unknown verification tag {tag!r}")
@@ -384,7 +387,9 @@ def build_kb(provisions: Mapping[str, Any], contacts: Mapping[str, Any], guidanc
     for entry in contacts.get("banks") or []:
         _require(entry, ["name", "hotline"], f"contacts.yml:bank:{entry.get('name', '?')}")
         card = entry.get("card_hotline")
-        banks.append(Bank(entry["name"], _tuple(entry.get("aliases")), str(entry["hotline"]), str(card) if card else None))
+        banks.append(
+            Bank(entry["name"], _tuple(entry.get("aliases")), str(entry["hotline"]), str(card) if card else None)
+        )
 
     local_help: Dict[str, List[HelpChannel]] = {}
     for entry in contacts.get("local_help") or []:

@@ -1,4 +1,5 @@
 """Turn an Advice into phone-sized chat messages (text + quick-reply buttons)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -172,7 +173,9 @@ def _traditional_structured(value: Any) -> Any:
     if isinstance(value, list):
         return [_traditional_structured(v) for v in value]
     if isinstance(value, dict):
-        return {k: (v if k in ("payload", "tel", "kind", "v") else _traditional_structured(v)) for k, v in value.items()}
+        return {
+            k: (v if k in ("payload", "tel", "kind", "v") else _traditional_structured(v)) for k, v in value.items()
+        }
     return value
 
 

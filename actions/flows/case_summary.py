@@ -5,6 +5,7 @@ actions keep in slots), never from the conversation's free text, so it can hold 
 ID, phone or card number. Every citation in it comes from provisions.yml through the
 answers and flows that produced it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,8 @@ import yaml
 
 from actions.advice.engine import wan_text
 from actions.advice.facts import Facts
-from actions.flows.flows_kb import Flows, load_flows
 from actions.advice.kb import KNOWLEDGE_DIR, KnowledgeBaseError
+from actions.flows.flows_kb import Flows, load_flows
 from actions.flows.planner import overdue_text
 
 SUMMARY_FILE = "summary.yml"
@@ -104,16 +105,20 @@ def _incident_lines(records: CaseRecords, texts: Mapping[str, Any], flows: Flows
     sep = flows.formats.list_sep
     lines = []
     for record in records.incidents:
-        behaviors = [flows.incident.behaviors[b].fact for b in record.get("behaviors") or [] if b in flows.incident.behaviors]
+        behaviors = [
+            flows.incident.behaviors[b].fact for b in record.get("behaviors") or [] if b in flows.incident.behaviors
+        ]
         contacted = [r for r in record.get("contacted") or [] if r != "none"]
         evidence = [flows.incident.evidence_labels.get(e, e) for e in record.get("evidence") or []]
-        lines.append(texts["incident_line"].format(
-            date=_date(record.get("date")),
-            when=record.get("when") or flows.incident.placeholder_when,
-            events=sep.join(behaviors) or texts["none"],
-            contacted=texts["incident_contacted"].format(value=sep.join(contacted)) if contacted else "",
-            evidence=sep.join(evidence) or texts["none"],
-        ))
+        lines.append(
+            texts["incident_line"].format(
+                date=_date(record.get("date")),
+                when=record.get("when") or flows.incident.placeholder_when,
+                events=sep.join(behaviors) or texts["none"],
+                contacted=texts["incident_contacted"].format(value=sep.join(contacted)) if contacted else "",
+                evidence=sep.join(evidence) or texts["none"],
+            )
+        )
     return lines
 
 
@@ -150,14 +155,32 @@ def case_summary(facts: Facts, records: CaseRecords, today: date, flows: Optiona
         texts["header"].format(today=_date(today.isoformat())),
         heads["facts"] + "\n" + (_numbered(_fact_lines(facts, texts, flows)) or none),
         heads["incidents"] + "\n" + (_numbered(_incident_lines(records, texts, flows)) or none),
-        heads["verdict"] + "\n" + (texts["verdict_line"].format(date=_date(verdict.get("date")), label=verdict.get("label", ""))
-                                   + _citations(verdict) if verdict else none),
-        heads["plan"] + "\n" + (texts["plan_line"].format(date=_date(plan.get("date")), summary=plan.get("summary", ""))
-                                + _citations(plan) if plan else none),
-        heads["advice"] + "\n" + (_numbered([
-            texts["advice_line"].format(title=a.get("title", ""), citations="、".join(a.get("citations") or []))
-            for a in records.advice
-        ]) or none),
+        heads["verdict"]
+        + "\n"
+        + (
+            texts["verdict_line"].format(date=_date(verdict.get("date")), label=verdict.get("label", ""))
+            + _citations(verdict)
+            if verdict
+            else none
+        ),
+        heads["plan"]
+        + "\n"
+        + (
+            texts["plan_line"].format(date=_date(plan.get("date")), summary=plan.get("summary", "")) + _citations(plan)
+            if plan
+            else none
+        ),
+        heads["advice"]
+        + "\n"
+        + (
+            _numbered(
+                [
+                    texts["advice_line"].format(title=a.get("title", ""), citations="、".join(a.get("citations") or []))
+                    for a in records.advice
+                ]
+            )
+            or none
+        ),
         heads["next"] + "\n" + _numbered(_next_steps(facts, records, texts)),
     ]
     return "\n\n".join(blocks)
@@ -166,4 +189,3 @@ def case_summary(facts: Facts, records: CaseRecords, today: date, flows: Optiona
 def _citations(record: Mapping[str, Any]) -> str:
     cited = record.get("citations") or []
     return f"（{'、'.join(cited)}）" if cited else ""
-

@@ -20,14 +20,22 @@ number from contacts.yml, never a number the visitor gives.
 `ANSWERS` is the one definition of what each form question accepts: the form
 validator and `validate_collector_answers` both use it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from actions.flows.flows_kb import CLAIMS, LEVELS, Flows, hotline_text, load_flows, resolve
-from actions.flows.flows_kb import RED_FLAG_LEVELS as FLAG_LEVEL  # noqa: N811 (the rule table)
 from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
+from actions.flows.flows_kb import (
+    CLAIMS,
+    LEVELS,
+    RED_FLAG_LEVELS as FLAG_LEVEL,  # noqa: N811 (the rule table)
+    Flows,
+    hotline_text,
+    load_flows,
+    resolve,
+)
 
 MAX_HEADCOUNT = 50
 MAX_NEXT_STEPS = 6
@@ -162,8 +170,11 @@ def red_flag_ids(answers: CollectorAnswers) -> Tuple[str, ...]:
         ("no_id", a.collector_showed_id is False),
         ("id_unchecked", a.collector_showed_id is None and not official),
         # A bank's own staff carry a work card; an agency needs the bank's mandate.
-        ("no_authorisation", a.collector_showed_authorisation is False
-         or (claims == "agency" and a.collector_showed_authorisation is None)),
+        (
+            "no_authorisation",
+            a.collector_showed_authorisation is False
+            or (claims == "agency" and a.collector_showed_authorisation is None),
+        ),
         ("lawful_pressure", a.collector_threat_kind == "lawful_pressure"),
         ("invited_entry", a.collector_entry == "invited"),
         ("located_via_others", a.collector_third_party == "located_me"),
@@ -196,9 +207,7 @@ def assess_collector(
 
     flag_ids = red_flag_ids(answers)
     level = level_for(flag_ids)
-    reasons = tuple(
-        RedFlag(f, texts.red_flags[f].text, resolve(texts.red_flags[f].provisions, kb)) for f in flag_ids
-    )
+    reasons = tuple(RedFlag(f, texts.red_flags[f].text, resolve(texts.red_flags[f].provisions, kb)) for f in flag_ids)
 
     verify = list(texts.verify_steps["always"])
     if answers.collector_claims_to_be in OFFICIALS:

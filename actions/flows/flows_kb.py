@@ -5,6 +5,7 @@ Read lazily on first use and cached; nothing is read at import time. The canonic
 values the flows accept (slot values, entity values) are defined here, next to the
 schema that checks the YAML covers exactly them.
 """
+
 from __future__ import annotations
 
 import functools
@@ -56,8 +57,13 @@ PLAN_REASONS = (
     "income_unknown",
 )
 PLAN_NOTES = (
-    "interest_not_included", "negotiated_basis", "loan_basis", "expense_assumed", "overdue_unknown",
-    "criminal_threshold", "short_plan",
+    "interest_not_included",
+    "negotiated_basis",
+    "loan_basis",
+    "expense_assumed",
+    "overdue_unknown",
+    "criminal_threshold",
+    "short_plan",
 )
 HOLDER_KINDS = ("credit_card", "loan")  # the letter and script speak to a card issuer or to a lender
 PROPOSALS = ("plan", "stretch", "none", "unknown")
@@ -66,17 +72,30 @@ EVIDENCE = ("录音", "录像", "截图", "通话记录", "证人", "没有")
 INCIDENT_STEP_KEYS = ("urgent", "always", "no_evidence", "impersonation", "payment", "contacted", "spouse", "privacy")
 
 # Fields each kind of template may use (checked at load time, so a typo fails fast).
-_PLAN_VALUES = frozenset({
-    "amount", "affordable", "periods", "monthly", "needed_monthly", "disposable", "share",
-    "expense_share", "min_periods", "max_periods", "round_to", "hotline",
-})
+_PLAN_VALUES = frozenset(
+    {
+        "amount",
+        "affordable",
+        "periods",
+        "monthly",
+        "needed_monthly",
+        "disposable",
+        "share",
+        "expense_share",
+        "min_periods",
+        "max_periods",
+        "round_to",
+        "hotline",
+    }
+)
 _FIELDS: Dict[str, FrozenSet[str]] = {
     "none": frozenset(),
     "hotline_known": frozenset({"bank", "number"}),
     "collector_step": frozenset({"hotline"}),
     "plan": _PLAN_VALUES,
-    "letter": frozenset({"bank", "amount", "overdue_sentence", "income", "expense", "proposal", "holder",
-                         "basis_sentence", "today"}),
+    "letter": frozenset(
+        {"bank", "amount", "overdue_sentence", "income", "expense", "proposal", "holder", "basis_sentence", "today"}
+    ),
     "basis_sentence": frozenset({"basis"}),
     "holder": frozenset({"bank"}),
     "overdue": frozenset({"overdue"}),
@@ -203,16 +222,25 @@ class Flows:
 
     def provision_refs(self) -> Tuple[Tuple[str, str], ...]:
         """(key in flows.yml, provision id) of every provision reference, in file order."""
-        refs = [(f"collector_check.red_flags.{flag}", pid)
-                for flag, text in self.collector.red_flags.items() for pid in text.provisions]
+        refs = [
+            (f"collector_check.red_flags.{flag}", pid)
+            for flag, text in self.collector.red_flags.items()
+            for pid in text.provisions
+        ]
         refs.append(("planner.basis_provision", self.planner.basis_provision))
         refs += [("planner.agent_warning", pid) for pid in self.planner.agent_warning.provisions]
         refs += [("planner.commitment_warning", pid) for pid in self.planner.commitment_warning.provisions]
-        refs += [(f"incident.behaviors.{behavior}.mappings[{i}]", pid)
-                 for behavior, spec in self.incident.behaviors.items()
-                 for i, rule in enumerate(spec.mappings) for pid in rule.provisions]
-        refs += [(f"incident.relations.mappings[{i}]", pid)
-                 for i, rule in enumerate(self.incident.relation_rules) for pid in rule.provisions]
+        refs += [
+            (f"incident.behaviors.{behavior}.mappings[{i}]", pid)
+            for behavior, spec in self.incident.behaviors.items()
+            for i, rule in enumerate(spec.mappings)
+            for pid in rule.provisions
+        ]
+        refs += [
+            (f"incident.relations.mappings[{i}]", pid)
+            for i, rule in enumerate(self.incident.relation_rules)
+            for pid in rule.provisions
+        ]
         return tuple(refs)
 
     def provision_ids(self) -> Tuple[str, ...]:
@@ -238,7 +266,9 @@ def _text(data: Mapping[str, Any], key: str, where: str, fields: str = "none") -
     return value
 
 
-def _texts(data: Mapping[str, Any], key: str, where: str, fields: str = "none", allow_empty: bool = False) -> Tuple[str, ...]:
+def _texts(
+    data: Mapping[str, Any], key: str, where: str, fields: str = "none", allow_empty: bool = False
+) -> Tuple[str, ...]:
     value = data.get(key)
     if not isinstance(value, list) or (not value and not allow_empty):
         raise FlowsError(f"{where}.{key}: must be a non-empty list of strings")
@@ -290,13 +320,17 @@ def _cited(entry: Any, where: str, fields: str = "none") -> CitedText:
     return CitedText(_text(entry, "text", where, fields), _ids(entry.get("provisions"), f"{where}.provisions"))
 
 
-def _text_map(data: Mapping[str, Any], key: str, keys: Iterable[str], where: str, fields: str = "none") -> Dict[str, str]:
+def _text_map(
+    data: Mapping[str, Any], key: str, keys: Iterable[str], where: str, fields: str = "none"
+) -> Dict[str, str]:
     section = _section(data, key, where)
     _exact_keys(section, keys, f"{where}.{key}")
     return {k: _text(section, k, f"{where}.{key}", fields) for k in keys}
 
 
-def _steps_map(data: Mapping[str, Any], key: str, keys: Iterable[str], where: str, fields: str = "none", subset: bool = False) -> Dict[str, Tuple[str, ...]]:
+def _steps_map(
+    data: Mapping[str, Any], key: str, keys: Iterable[str], where: str, fields: str = "none", subset: bool = False
+) -> Dict[str, Tuple[str, ...]]:
     section = _section(data, key, where)
     _exact_keys(section, keys, f"{where}.{key}", subset=subset)
     return {k: _texts(section, k, f"{where}.{key}", fields) for k in section}
@@ -493,4 +527,3 @@ def hotline_text(bank: Optional[str], kb: KnowledgeBase, formats: Formats) -> st
     if entry is None or entry.official_number is None:
         return formats.hotline_fallback
     return formats.hotline_known.format(bank=entry.name, number=entry.official_number)
-

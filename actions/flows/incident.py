@@ -9,6 +9,7 @@ breach 治安法第五十条 only when insulting, threatening or 纠缠) is show
 condition in the record, and the complaints state the fact without the legal
 conclusion unless the condition holds (another reported behaviour meets it).
 """
+
 from __future__ import annotations
 
 import re
@@ -17,15 +18,15 @@ from datetime import date
 from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from actions.advice.facts import BEHAVIORS, RELATIONS
+from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
 from actions.flows.flows_kb import (
-    BreachRule,
     EVIDENCE,
+    BreachRule,
     Flows,
     format_date,
     load_flows,
     resolve,
 )
-from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
 
 MAX_WHEN_CHARS = 60
 NO_EVIDENCE = "没有"
@@ -55,7 +56,6 @@ class Event(NamedTuple):
         return tuple({p.id: p for f in self.findings for p in f.provisions}.values())
 
 
-
 @dataclass(frozen=True)
 class Incident:
     events: Tuple[Event, ...]
@@ -74,7 +74,9 @@ class Incident:
     @property
     def provisions(self) -> Tuple[Provision, ...]:
         """Every provision the record cites, in order of first mention."""
-        cited = [p for e in self.events for p in e.provisions] + [p for f in self.contact_findings for p in f.provisions]
+        cited = [p for e in self.events for p in e.provisions] + [
+            p for f in self.contact_findings for p in f.provisions
+        ]
         return tuple({p.id: p for p in cited}.values())
 
 
@@ -130,7 +132,7 @@ def validate_today(value: date) -> date:
 
 
 def _assessment(provisions: Sequence[Provision], flows: Flows) -> str:
-    """"可能违反《A》第X条、《B》第Y条；可能不符合《C》（…不是法律）", or "" when none."""
+    """ "可能违反《A》第X条、《B》第Y条；可能不符合《C》（…不是法律）", or "" when none."""
     texts = flows.incident
     sep = flows.formats.list_sep
     law = list(dict.fromkeys(p.citation for p in provisions if not p.soft_law))
@@ -156,7 +158,9 @@ def _line_with_findings(line: str, findings: Sequence[Finding], flows: Flows) ->
 
 
 def _findings(rules: Sequence[BreachRule], reported: Tuple[str, ...], kb: KnowledgeBase) -> Tuple[Finding, ...]:
-    return tuple(Finding(resolve(rule.provisions, kb), None if rule.holds(reported) else rule.condition) for rule in rules)
+    return tuple(
+        Finding(resolve(rule.provisions, kb), None if rule.holds(reported) else rule.condition) for rule in rules
+    )
 
 
 def _established(findings: Iterable[Finding]) -> List[Provision]:
@@ -172,8 +176,9 @@ def _tidy(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if line != _OMIT).strip()
 
 
-def _next_steps(behaviors: Tuple[str, ...], contacted: Tuple[str, ...], evidence: Tuple[str, ...],
-                urgent: bool, flows: Flows) -> Tuple[str, ...]:
+def _next_steps(
+    behaviors: Tuple[str, ...], contacted: Tuple[str, ...], evidence: Tuple[str, ...], urgent: bool, flows: Flows
+) -> Tuple[str, ...]:
     steps = flows.incident.next_steps
     out: List[str] = []
     if urgent:
@@ -232,8 +237,7 @@ def map_incident(
     relations_text = fmt.list_sep.join(contacted)
 
     fact_lines = [
-        texts.event_line.format(number=i, fact=texts.behaviors[e.behavior].fact)
-        for i, e in enumerate(events, 1)
+        texts.event_line.format(number=i, fact=texts.behaviors[e.behavior].fact) for i, e in enumerate(events, 1)
     ]
     contacted_line = texts.contacted_line.format(relations=relations_text) if contacted else _OMIT
 

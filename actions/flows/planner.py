@@ -17,6 +17,7 @@ Maths (all integers, yuan):
 - monthly payment = amount / periods rounded up to ROUND_TO (never above affordable;
   the last period pays the remainder).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from datetime import date
 from typing import Any, Dict, Optional, Tuple
 
 from actions.advice.facts import LOAN_TYPES, NUMERIC_FACTS, UNKNOWN, Facts
+from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
 from actions.flows.flows_kb import (
     Flows,
     format_amount,
@@ -32,7 +34,6 @@ from actions.flows.flows_kb import (
     load_flows,
     resolve,
 )
-from actions.advice.kb import KnowledgeBase, Provision, load_kb, validate_bank
 
 AFFORDABLE_SHARE = 70  # percent of disposable income offered to the bank
 EXPENSE_SHARE = 60  # percent of income assumed as essential spending when unknown
@@ -273,8 +274,17 @@ def plan_installment(
     if card and amount >= CRIMINAL_THRESHOLD:
         note_ids.append("criminal_threshold")
 
-    values = _values(flows, kb, bank, amount=amount, affordable=affordable, periods=periods,
-                     monthly=payment, needed_monthly=payment, disposable=max(disposable, 0))
+    values = _values(
+        flows,
+        kb,
+        bank,
+        amount=amount,
+        affordable=affordable,
+        periods=periods,
+        monthly=payment,
+        needed_monthly=payment,
+        disposable=max(disposable, 0),
+    )
     texts = flows.planner
     steps = texts.next_steps["feasible" if feasible else "infeasible"]
     return Plan(
@@ -359,9 +369,17 @@ def _overdue_sentence(days: Optional[int], flows: Flows) -> str:
 
 
 def _plan_values(plan: Plan, kb: KnowledgeBase, flows: Flows) -> Dict[str, Any]:
-    return _values(flows, kb, plan.bank, amount=plan.amount, affordable=plan.affordable_monthly,
-                   periods=plan.periods, monthly=plan.monthly_payment,
-                   needed_monthly=plan.monthly_payment, disposable=0)
+    return _values(
+        flows,
+        kb,
+        plan.bank,
+        amount=plan.amount,
+        affordable=plan.affordable_monthly,
+        periods=plan.periods,
+        monthly=plan.monthly_payment,
+        needed_monthly=plan.monthly_payment,
+        disposable=0,
+    )
 
 
 def application_letter(
@@ -387,7 +405,9 @@ def application_letter(
         amount=values["amount"],
         overdue_sentence=_overdue_sentence(plan.overdue_days, flows),
         income=format_amount(plan.monthly_income, fmt) if plan.monthly_income is not None else texts.placeholder_income,
-        expense=format_amount(plan.monthly_expense, fmt) if plan.monthly_expense is not None else texts.placeholder_expense,
+        expense=format_amount(plan.monthly_expense, fmt)
+        if plan.monthly_expense is not None
+        else texts.placeholder_expense,
         proposal=texts.letter_proposal[plan.proposal_kind].format(**values),
         today=format_date(today, fmt),
     )

@@ -13,6 +13,7 @@ The texts are addons/messages.yml, in Traditional when the user writes Tradition
 each call gets a `WritesTraditional`, asked only when a text is shown (REST and
 socket.io: `from_texts([text])`; WeChat: its memory of each user's script).
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -4,6 +4,7 @@ In-process only: with several servers each allows the full rate, which is fine
 when the load balancer routes a sender to one server (it must anyway for
 socket.io polling and WeChat retries).
 """
+
 from __future__ import annotations
 
 import threading

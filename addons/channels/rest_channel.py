@@ -25,6 +25,7 @@ credentials.yml (instead of `rest:`):
 
     addons.channels.rest_channel.GuardedRestInput:
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -39,6 +39,7 @@ credentials.yml:
 
 (Do not list Rasa's `socketio` channel as well: both are named `socketio`.)
 """
+
 from __future__ import annotations
 
 import inspect

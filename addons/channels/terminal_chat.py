@@ -9,6 +9,7 @@ are shown as numbered options: typing just a number 1..N picks one, anything
 else is sent as typed. Input history lives in memory only (people type ID and
 phone numbers here), and nothing is printed that identifies the conversation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,8 +70,19 @@ _DEPENDENCY_WARNINGS: Tuple[Tuple[type, str], ...] = (
     (UserWarning, r"rasa\.shared\.utils\.io$"),
 )
 _DEPENDENCY_LOGGERS = (
-    "rasa", "rasa_sdk", "tensorflow", "absl", "h5py", "sqlalchemy", "jieba", "apscheduler",
-    "asyncio", "urllib3", "matplotlib", "sanic", "root.sanic",
+    "rasa",
+    "rasa_sdk",
+    "tensorflow",
+    "absl",
+    "h5py",
+    "sqlalchemy",
+    "jieba",
+    "apscheduler",
+    "asyncio",
+    "urllib3",
+    "matplotlib",
+    "sanic",
+    "root.sanic",
 )
 
 
@@ -287,7 +299,9 @@ async def run(model: str, endpoints: str) -> int:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m addons.channels.terminal_chat", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m addons.channels.terminal_chat", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--model", default=str(ROOT / "models" / "debt-rights.tar.gz"))
     parser.add_argument("--endpoints", default=str(ROOT / "endpoints.yml"))
     parser.add_argument("--verbose", action="store_true", help="keep dependency warnings and logs (debugging)")

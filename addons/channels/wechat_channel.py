@@ -17,6 +17,7 @@ of the same MsgId does not count again), the service-unavailable text when the
 bot fails, and the health route. Every text the channel shows by itself is in
 addons/messages.yml, in Traditional for a user who writes Traditional.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -244,9 +245,7 @@ class WeChatInput(InputChannel):
 
     # --- answering --------------------------------------------------------
 
-    async def _receive(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> HTTPResponse:
+    async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         started = time.monotonic()
         message = await self._read_message(request)
         if isinstance(message, HTTPResponse):

@@ -24,6 +24,7 @@ Decision, per clause (split at punctuation) with a danger match that is not nega
     for help (救命, !, 😭), or — for violent acts — nothing in the message marks it as a
     question, a hypothesis or a past event and its clause is not a bare "…怎么办".
 """
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from chinese_text import lexicon_files
 from addons.components.text_normalizer import DROPPED_SYMBOLS, INPUT_EMPTY
+from chinese_text import lexicon_files
 
 EMERGENCY_INTENT = "emergency_now"
 ALERTS = "alerts"
@@ -51,9 +52,25 @@ LIVE, NOT_NOW, UNSURE = "live", "not_now", "unsure"
 FALLBACK_INTENT = "nlu_fallback"
 _CLAUSE_SPLIT = re.compile(r"[,.!?;:，。！？；：\n~～…、]+")
 _CUE_KEYS = (
-    "negation", "other_actors", "threat_speech", "threat_marker", "presence_now", "hypothetical_strong",
-    "hypothetical_weak", "past", "reactivate", "gone", "aftermath", "generic_question", "live_strong",
-    "progressive_before", "force_before", "progressive_after", "progressive_inside", "perfective_after", "distress",
+    "negation",
+    "other_actors",
+    "threat_speech",
+    "threat_marker",
+    "presence_now",
+    "hypothetical_strong",
+    "hypothetical_weak",
+    "past",
+    "reactivate",
+    "gone",
+    "aftermath",
+    "generic_question",
+    "live_strong",
+    "progressive_before",
+    "force_before",
+    "progressive_after",
+    "progressive_inside",
+    "perfective_after",
+    "distress",
 )
 
 
@@ -95,8 +112,7 @@ class EmergencyLexicon:
 
     @classmethod
     def from_mapping(cls, data: Dict[str, Any], where: str) -> "EmergencyLexicon":
-        groups = {str(k): "|".join(v) if isinstance(v, list) else str(v)
-                  for k, v in (data.get("groups") or {}).items()}
+        groups = {str(k): "|".join(v) if isinstance(v, list) else str(v) for k, v in (data.get("groups") or {}).items()}
         danger = data.get("danger") or {}
         if set(danger) != {FORCE, PRESENCE}:
             raise lexicon_files.LexiconError(f"{where}: 'danger' needs exactly '{FORCE}' and '{PRESENCE}'")
@@ -109,8 +125,9 @@ class EmergencyLexicon:
         for key in _CUE_KEYS:
             patterns = [_expand(p, groups, f"{where}: {key}") for p in data.get(key) or []]
             cues[key] = lexicon_files.compile_any(patterns, f"{where}: {key}")
-        dialect = sorted(((str(k), str(v)) for k, v in (data.get("dialect") or {}).items()),
-                         key=lambda pair: -len(pair[0]))
+        dialect = sorted(
+            ((str(k), str(v)) for k, v in (data.get("dialect") or {}).items()), key=lambda pair: -len(pair[0])
+        )
         return cls(tuple(tiers), cues, frozenset(str(data.get("distress_symbols") or "")), tuple(dialect))
 
     def mandarin(self, text: str) -> str:
@@ -187,8 +204,9 @@ class EmergencyDetector:
         text = self._lex.mandarin(text)
         clauses = [self._clause(c) for c in _CLAUSE_SPLIT.split(text) if c.strip()]
         # "现在还在门口" reactivates a past story; "昨晚他们还在楼下" is the story itself.
-        reactivated = any(self._cue("reactivate", c) and not self._cue("past", c)
-                          for c in _CLAUSE_SPLIT.split(text) if c.strip())
+        reactivated = any(
+            self._cue("reactivate", c) and not self._cue("past", c) for c in _CLAUSE_SPLIT.split(text) if c.strip()
+        )
         narration = "，".join(self._narration(c) for c in clauses)
         ctx = _Context(
             scope_hyp=False,
@@ -209,8 +227,11 @@ class EmergencyDetector:
                 if verdict == LIVE:
                     return Assessment(LIVE, match.group(0))
                 verdicts.append((verdict, match.group(0)))
-            ctx = replace(ctx, scope_hyp=ctx.scope_hyp or clause.strong_hyp,
-                          scope_past=ctx.scope_past or (clause.past and not reactivated))
+            ctx = replace(
+                ctx,
+                scope_hyp=ctx.scope_hyp or clause.strong_hyp,
+                scope_past=ctx.scope_past or (clause.past and not reactivated),
+            )
         if not verdicts:
             return Assessment(None, None)
         if all(verdict == NOT_NOW for verdict, _ in verdicts):
@@ -232,9 +253,9 @@ class EmergencyDetector:
     def _judge(self, clause: _Clause, tier: str, match: "re.Match[str]", ctx: _Context) -> str:
         if ctx.gone:
             return NOT_NOW
-        before, after = clause.text[: match.start()], clause.text[match.end():]
+        before, after = clause.text[: match.start()], clause.text[match.end() :]
         speech = self._lex.cues["threat_speech"].search(before)
-        if speech is not None and self._cue("threat_marker", clause.text[speech.start():]):
+        if speech is not None and self._cue("threat_marker", clause.text[speech.start() :]):
             # "说不开门就砸", "说要来砸门": a threat, live only when they are at the door
             # ("打电话说催收进了屋不走" is a report and goes on below)
             outer = self._clause(before[: speech.start()])

@@ -60,8 +60,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from chinese_text import quantities
 from addons.components import entity_patterns
+from chinese_text import quantities
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,7 @@ def _resolve(path: Text) -> Path:
     return Path(path).expanduser()
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
 class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Extracts bank / relation / behavior and money / duration entities."""
 
@@ -113,9 +111,7 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
         reuse the cached (stale) ruler. The source of
         :mod:`addons.components.entity_patterns`, which builds what is persisted, counts too.
         """
-        folder = _resolve(
-            config.get(PATTERNS_PATH, cls.get_default_config()[PATTERNS_PATH])
-        )
+        folder = _resolve(config.get(PATTERNS_PATH, cls.get_default_config()[PATTERNS_PATH]))
         digest = hashlib.sha256()
         digest.update(entity_patterns.patterns_fingerprint(folder).encode("utf-8"))
         digest.update(Path(entity_patterns.__file__).read_bytes())
@@ -154,8 +150,7 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
         rows = entity_patterns.load_patterns(folder)
         self._matcher = entity_patterns.RuleMatcher.from_rows(rows)
         logger.info(
-            f"{self.name}: {len(rows)} patterns from '{folder}' for entities "
-            f"{entity_patterns.iter_labels(rows)}."
+            f"{self.name}: {len(rows)} patterns from '{folder}' for entities {entity_patterns.iter_labels(rows)}."
         )
         self.persist()
         return self._resource
@@ -203,9 +198,7 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
             tokens = message.get(TOKENS_NAMES[TEXT]) or []
             new, facts = self.analyse(text, [t.text for t in tokens] if tokens else None)
             if new:
-                message.set(
-                    ENTITIES, list(message.get(ENTITIES, []) or []) + new, add_to_output=True
-                )
+                message.set(ENTITIES, list(message.get(ENTITIES, []) or []) + new, add_to_output=True)
             # keep what an earlier component derived; ours are about the same text
             earlier = message.get(DERIVED_FACTS)
             merged = {**earlier, **facts} if isinstance(earlier, dict) else facts
@@ -230,9 +223,11 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
         found = [r for r in rules if r.label not in entity_patterns.DERIVED_LABELS]
         # Numbers inside a name are not money ("360借条", "714高炮"); the words
         # of a loan type stay visible to the money classifier ("房贷三千").
-        blocked = [(r.start, r.end) for r in rules
-                   if r.label not in entity_patterns.DERIVED_LABELS
-                   or any(c.isdigit() for c in text[r.start : r.end])]
+        blocked = [
+            (r.start, r.end)
+            for r in rules
+            if r.label not in entity_patterns.DERIVED_LABELS or any(c.isdigit() for c in text[r.start : r.end])
+        ]
         numbers: List[Dict[Text, Any]] = []
         if self._config[EXTRACT_QUANTITIES]:
             numbers = quantities.extract_quantities(text, blocked=blocked)
@@ -243,8 +238,7 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
         except Exception:  # never fail a user message on a rule bug
             logger.exception(f"{self.name}: derived facts failed.")
         entities = [
-            self._entity(r.label, renames.get(r.value, r.value) if r.label == "bank" else r.value,
-                         r.start, r.end)
+            self._entity(r.label, renames.get(r.value, r.value) if r.label == "bank" else r.value, r.start, r.end)
             for r in found
         ]
         entities += [self._entity(q["entity"], q["value"], q["start"], q["end"]) for q in numbers]
@@ -300,8 +294,11 @@ def derive_facts(
     banks = list(dict.fromkeys(name for _, _, name in lenders))
     if len(banks) >= 2:
         facts["banks"] = banks
-    generic = [(r.start, r.end, r.value) for r in rules
-               if r.label == entity_patterns.LOAN_TYPE and r.value in entity_patterns.LOAN_TYPES]
+    generic = [
+        (r.start, r.end, r.value)
+        for r in rules
+        if r.label == entity_patterns.LOAN_TYPE and r.value in entity_patterns.LOAN_TYPES
+    ]
     amounts = [q for q in numbers if q["entity"] == quantities.AMOUNT]
     facts.update(quantities.summarise_debts(text, amounts, lenders, generic))
     return facts, renames

@@ -131,9 +131,7 @@ def load_patterns(folder: Path) -> List[Dict[str, Any]]:
     """
     files = pattern_files(folder)
     if not files:
-        raise FileNotFoundError(
-            f"No *.jsonl pattern files in '{Path(folder).resolve()}'."
-        )
+        raise FileNotFoundError(f"No *.jsonl pattern files in '{Path(folder).resolve()}'.")
     rows: List[Dict[str, Any]] = []
     for path in files:
         with path.open(encoding="utf-8") as fh:
@@ -160,11 +158,7 @@ def _validate_row(row: Any, where: str) -> Dict[str, Any]:
         pattern = pattern.strip()
         if not pattern:
             raise PatternError(f"{where}: empty 'pattern'")
-    elif not (
-        isinstance(pattern, list)
-        and pattern
-        and all(isinstance(t, dict) for t in pattern)
-    ):
+    elif not (isinstance(pattern, list) and pattern and all(isinstance(t, dict) for t in pattern)):
         raise PatternError(f"{where}: 'pattern' must be a string or a token list")
     ent_id = row.get("id")
     if ent_id is None:
@@ -182,9 +176,7 @@ def _validate_row(row: Any, where: str) -> Dict[str, Any]:
 
 def ruler_patterns(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The rows as EntityRuler patterns (strings become phrase patterns)."""
-    return [
-        {"label": r["label"], "pattern": r["pattern"], "id": r["id"]} for r in rows
-    ]
+    return [{"label": r["label"], "pattern": r["pattern"], "id": r["id"]} for r in rows]
 
 
 def surface_forms(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[Tuple[str, str]]]:
@@ -192,9 +184,7 @@ def surface_forms(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[Tuple[str, s
     forms: Dict[str, Dict[str, str]] = {}
     for row in rows:
         if isinstance(row["pattern"], str):
-            forms.setdefault(row["label"], {}).setdefault(
-                row["pattern"].lower(), row["id"]
-            )
+            forms.setdefault(row["label"], {}).setdefault(row["pattern"].lower(), row["id"])
     return {label: sorted(d.items()) for label, d in sorted(forms.items())}
 
 
@@ -265,9 +255,7 @@ class RuleMatcher:
         for form, hits in sorted(self._index.items()):
             for label, ent_id, _ in hits:
                 forms.setdefault(label, []).append((form, ent_id))
-        (path / FALLBACK_FILE).write_text(
-            json.dumps(forms, ensure_ascii=False, indent=0), encoding="utf-8"
-        )
+        (path / FALLBACK_FILE).write_text(json.dumps(forms, ensure_ascii=False, indent=0), encoding="utf-8")
 
     @classmethod
     def from_disk(cls, path: Path) -> "RuleMatcher":
@@ -332,9 +320,7 @@ class RuleMatcher:
                 continue
             label, ent_id = self._label_of(match_id)
             last = doc[end - 1]
-            exact.setdefault(label, []).append(
-                (doc[start].idx, last.idx + len(last.text), ent_id)
-            )
+            exact.setdefault(label, []).append((doc[start].idx, last.idx + len(last.text), ent_id))
 
         # 1b/2. Surface forms starting on a token boundary (any cut inside).
         index, max_len = self._index, self._max_len
@@ -381,16 +367,13 @@ class RuleMatcher:
             result.extend(
                 RuleEntity(label, ent_id, s, e)
                 for s, e, ent_id in keep
-                if ent_id != NONE_ID
-                and not (negation and negation[0].search(text[max(0, s - negation[1]) : s]))
+                if ent_id != NONE_ID and not (negation and negation[0].search(text[max(0, s - negation[1]) : s]))
             )
         result.sort(key=lambda r: (r.start, r.end, r.label))
         return result
 
 
-def _longest_first(
-    cands: List[Tuple[int, int, str]], keep: List[Tuple[int, int, str]]
-) -> List[Tuple[int, int, str]]:
+def _longest_first(cands: List[Tuple[int, int, str]], keep: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str]]:
     """Add candidates to ``keep``, longest (then leftmost) first, no overlaps."""
     for c in sorted(set(cands), key=lambda c: (-(c[1] - c[0]), c[0], c[2])):
         if not any(c[0] < k[1] and k[0] < c[1] for k in keep):
@@ -451,9 +434,7 @@ def _overlaps(a: RuleEntity, b: RuleEntity) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def loan_types(
-    text: str, rules: Sequence[RuleEntity], expense_starts: Sequence[int] = ()
-) -> List[str]:
+def loan_types(text: str, rules: Sequence[RuleEntity], expense_starts: Sequence[int] = ()) -> List[str]:
     """The loan types a message talks about, in order of first mention.
 
     From ``loan_type`` matches, and from lenders: a non-bank lender is online
@@ -523,9 +504,9 @@ def jurisdiction(rules: Sequence[RuleEntity]) -> Jurisdiction:
     signs = strong + weak
     mainland = [r for r in jur if r.value == MAINLAND]
     mainland += [
-        b for b in rules
-        if b.label == "bank" and b.value not in AMBIGUOUS_BANKS
-        and not any(_overlaps(b, s) for s in signs)
+        b
+        for b in rules
+        if b.label == "bank" and b.value not in AMBIGUOUS_BANKS and not any(_overlaps(b, s) for s in signs)
     ]
     # "来大陆工作才办了卡": the story is on the mainland, the debt not named.
     here = [r for r in jur if r.value == MAINLAND + CONTEXT_SUFFIX]
@@ -538,8 +519,7 @@ def jurisdiction(rules: Sequence[RuleEntity]) -> Jurisdiction:
     places: Tuple[str, ...] = ()
     if mainland:
         named = sorted(
-            [(r.start, r.value.replace(CONTEXT_SUFFIX, "")) for r in strong]
-            + [(r.start, MAINLAND) for r in mainland]
+            [(r.start, r.value.replace(CONTEXT_SUFFIX, "")) for r in strong] + [(r.start, MAINLAND) for r in mainland]
         )
         places = tuple(dict.fromkeys(v for _, v in named))
     renames: List[Tuple[str, str]] = []

@@ -7,6 +7,7 @@ the component adds the alert `fake_authority`, the behavior entities 冒充警�
 handles it, sets the intent to `ask_fake_documents`. A live emergency keeps its intent.
 The phrases live in data/lexicons/fake_authority.yml.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,9 +30,9 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from chinese_text import lexicon_files
 from addons.components.emergency_net import EMERGENCY_INTENT, add_alert, override_intent
 from addons.components.text_normalizer import INPUT_EMPTY
+from chinese_text import lexicon_files
 
 FAKE_AUTHORITY = "fake_authority"
 SCAM_INTENT = "ask_fake_documents"
@@ -66,8 +67,10 @@ class FakeAuthorityDetector:
         if not isinstance(authorities, dict) or not authorities:
             raise lexicon_files.LexiconError(f"{path}: 'authorities' must map entity values to patterns")
         return cls(
-            {str(value): lexicon_files.compile_any(patterns, f"{path}: authorities.{value}")
-             for value, patterns in authorities.items()},
+            {
+                str(value): lexicon_files.compile_any(patterns, f"{path}: authorities.{value}")
+                for value, patterns in authorities.items()
+            },
             lexicon_files.compile_any(data.get("recourse"), f"{path}: recourse"),
             lexicon_files.compile_any(data.get("money_demand"), f"{path}: money_demand"),
         )

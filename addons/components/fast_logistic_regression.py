@@ -10,6 +10,7 @@ The feature matrix is also built with fewer scipy steps when a message has only
 sparse sentence features (this pipeline has no dense featurizer): Rasa stacks
 each row with an empty dense block, then stacks the rows.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -43,8 +44,14 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
         return resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "FastLogisticRegressionClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "FastLogisticRegressionClassifier":
         component = super().load(config, model_storage, resource, execution_context, **kwargs)
         lay_out_for_prediction(component.clf)
         return component

@@ -4,6 +4,7 @@ The normaliser flags messages with no letter, digit or Chinese character; the
 classifier must not guess a confident intent for them. Conversely a message
 with words is never "empty": the classifier's empty_message becomes a fallback.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -12,10 +13,9 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
-
-from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 
 from addons.components.text_normalizer import INPUT_EMPTY
 
@@ -45,6 +45,8 @@ class InputGuard(GraphComponent):
                 # Words were there (e.g. "嗯？"): not empty, just unclear.
                 ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != EMPTY_INTENT]
                 confidence = (message.get(INTENT) or {}).get("confidence", 0.0)
-                message.set(INTENT, {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": confidence}, add_to_output=True)
+                message.set(
+                    INTENT, {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": confidence}, add_to_output=True
+                )
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -5,6 +5,7 @@ family), then the question. The question clause is the last one carrying a quest
 word or mark (吗/呢/么/怎么/咋/能不能/是不是/会不会/？…), or the last clause when none
 does; a bare "怎么办" borrows the clause before it ("他们去我单位闹，怎么办").
 """
+
 from __future__ import annotations
 
 import re
@@ -46,11 +47,11 @@ def focus_clause(text: str) -> str:
     """The question of the message ("" for a message without words)."""
     parts = clauses(text)
     first, last = focus_span(parts)
-    return "".join(parts[first:last + 1])
+    return "".join(parts[first : last + 1])
 
 
 def other_clauses(text: str) -> List[str]:
     """The clauses outside the question (where a second worry may be)."""
     parts = clauses(text)
     first, last = focus_span(parts)
-    return parts[:first] + parts[last + 1:]
+    return parts[:first] + parts[last + 1 :]

@@ -10,6 +10,7 @@ fragment. For a one-clause message the focus is the whole message.
 Placed after the tokenizer and before the classifier in config.yml; trained on the
 training data's focus clauses; its vocabulary is stored in the model archive.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,7 +40,7 @@ def _analyzer(max_ngram: int):
         import jieba
 
         words = [f"w:{w}" for w in jieba.lcut(text) if w.strip()]
-        chars = [f"c:{text[i:i + n]}" for n in range(1, max_ngram + 1) for i in range(len(text) - n + 1)]
+        chars = [f"c:{text[i : i + n]}" for n in range(1, max_ngram + 1) for i in range(len(text) - n + 1)]
         return words + chars
 
     return analyze
@@ -70,23 +71,30 @@ class QuestionFocusFeaturizer(SparseFeaturizer, GraphComponent):
         if int(config.get("max_ngram", 3)) < 1 or float(config.get("weight", 1.0)) <= 0:
             raise ValueError("QuestionFocusFeaturizer: max_ngram >= 1 and weight > 0")
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 vectorizer: Optional[Any] = None) -> None:
+    def __init__(
+        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, vectorizer: Optional[Any] = None
+    ) -> None:
         super().__init__(self.__class__.__name__, config)
         self._model_storage = model_storage
         self._resource = resource
         self._vectorizer = vectorizer
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "QuestionFocusFeaturizer":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "QuestionFocusFeaturizer":
         return cls(config, model_storage, resource)
 
     def _new_vectorizer(self):
         from sklearn.feature_extraction.text import CountVectorizer
 
-        return CountVectorizer(analyzer=_analyzer(int(self._config["max_ngram"])), min_df=int(self._config["min_df"]),
-                               binary=True)
+        return CountVectorizer(
+            analyzer=_analyzer(int(self._config["max_ngram"])), min_df=int(self._config["min_df"]), binary=True
+        )
 
     def train(self, training_data: TrainingData) -> Resource:
         texts = [focus_clause(m.get(TEXT) or "") or "?" for m in training_data.training_examples if m.get(TEXT)]
@@ -98,8 +106,14 @@ class QuestionFocusFeaturizer(SparseFeaturizer, GraphComponent):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "QuestionFocusFeaturizer":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "QuestionFocusFeaturizer":
         component = cls(config, model_storage, resource)
         try:
             with model_storage.read_from(resource) as directory:

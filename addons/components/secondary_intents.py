@@ -8,6 +8,7 @@ to the parse data as `secondary_intents` ([{"name", "confidence", "clause"}]). A
 read it from the tracker's latest message and add one line and a button for it.
 Placed after the intent classifier.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,23 +44,45 @@ class SecondaryIntents(GraphComponent):
             "max_secondary": 2,
             # only these can be a second worry (conversation intents and emergencies cannot)
             "ignore_intents": [
-                "inform", "greet", "goodbye", "affirm", "deny", "thank", "bot_challenge", "ask_capabilities",
-                "request_human", "delete_my_data", "out_of_scope", "ask_legal_basis", "start_collector_check",
-                "start_installment_plan", "start_incident_log", "cancel", "empty_message", "request_case_summary",
-                "emergency_now", "nlu_fallback",
+                "inform",
+                "greet",
+                "goodbye",
+                "affirm",
+                "deny",
+                "thank",
+                "bot_challenge",
+                "ask_capabilities",
+                "request_human",
+                "delete_my_data",
+                "out_of_scope",
+                "ask_legal_basis",
+                "start_collector_check",
+                "start_installment_plan",
+                "start_incident_log",
+                "cancel",
+                "empty_message",
+                "request_case_summary",
+                "emergency_now",
+                "nlu_fallback",
             ],
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[Any] = None) -> None:
+    def __init__(
+        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, model: Optional[Any] = None
+    ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._model = model  # (vectorizer, classifier)
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SecondaryIntents":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SecondaryIntents":
         return cls(config, model_storage, resource)
 
     @classmethod
@@ -87,8 +110,14 @@ class SecondaryIntents(GraphComponent):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "SecondaryIntents":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "SecondaryIntents":
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         component = cls(config, model_storage, resource)

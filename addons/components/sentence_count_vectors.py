@@ -8,6 +8,7 @@ or TED. Counting every token as its own document cost as much as the sentence
 itself, half the featurizer's time. Same vocabulary, same sentence features,
 so the same predictions.
 """
+
 from __future__ import annotations
 
 from typing import List, Optional, Text, Tuple

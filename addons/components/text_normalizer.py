@@ -6,6 +6,7 @@ message, remaps the entity offsets of training examples, keeps the dropped symbo
 aside for the safety net, and at prediction time flags empty/junk input and cuts
 over-long input.
 """
+
 from __future__ import annotations
 
 import re

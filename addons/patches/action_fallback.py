@@ -22,6 +22,7 @@ tracker, domain)` and `rasa.core.actions.forms.FormAction.run` (inherited from `
 in Rasa; set on FormAction itself while installed). Installed at start-up by
 `addons.server_hooks.install_all()`, never at import time.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -6,6 +6,7 @@ that re-checks the constant schema against the meta-schema each time and was
 38 % of a turn's busy time in the profile (docs/benchmarks.md, 3.3). The reply
 is validated exactly as before; an invalid one still raises Rasa's error.
 """
+
 from __future__ import annotations
 
 import functools

@@ -14,6 +14,7 @@ Rasa's structlog events are JSON with ASCII escapes (`\\u624b\\u673a13812345678`
 the escape's last hex letter or digit glued to the number would hide it from the
 redaction patterns, so escaped characters are decoded before redacting.
 """
+
 from __future__ import annotations
 
 import logging

@@ -15,6 +15,7 @@ Target: Rasa 3.6.21 `rasa.core.processor.MessageProcessor.parse_message(self, me
 tracker=None, only_output_properties=True)`, wrapped by `install()`; the parse data of a
 chosen button carries `OFFER_CHOICE` (its payload).
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,9 +37,41 @@ _CN_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _CN_NUMBER = re.compile(r"^(?:选|选择)?第?([一二两三四五])(?:个|项)$")
 _CIRCLED = {chr(0x2460 + i): i + 1 for i in range(9)}  # ①..⑨
 YES_WORDS = {
-    "好", "好的", "好啊", "好呀", "好吧", "好滴", "可以", "可以的", "可以啊", "嗯", "嗯嗯", "恩", "行", "行吧", "要",
-    "要的", "需要", "是", "是的", "对", "对的", "ok", "okay", "好的谢谢", "麻烦了", "麻烦你了", "来吧", "继续", "👌",
-    "好的好的", "可", "中", "得", "冇问题", "没问题",
+    "好",
+    "好的",
+    "好啊",
+    "好呀",
+    "好吧",
+    "好滴",
+    "可以",
+    "可以的",
+    "可以啊",
+    "嗯",
+    "嗯嗯",
+    "恩",
+    "行",
+    "行吧",
+    "要",
+    "要的",
+    "需要",
+    "是",
+    "是的",
+    "对",
+    "对的",
+    "ok",
+    "okay",
+    "好的谢谢",
+    "麻烦了",
+    "麻烦你了",
+    "来吧",
+    "继续",
+    "👌",
+    "好的好的",
+    "可",
+    "中",
+    "得",
+    "冇问题",
+    "没问题",
 }
 _STRIP = re.compile(r"[\s,.!?;:，。！？；：、~～…]+")
 
@@ -104,7 +137,9 @@ def _wrap_parse_message(original: Callable) -> Callable:
 
     @functools.wraps(original)
     async def parse_message(
-        self: Any, message: UserMessage, tracker: Optional[DialogueStateTracker] = None,
+        self: Any,
+        message: UserMessage,
+        tracker: Optional[DialogueStateTracker] = None,
         only_output_properties: bool = True,
     ) -> Dict[str, Any]:
         payload: Optional[str] = None
@@ -113,8 +148,12 @@ def _wrap_parse_message(original: Callable) -> Callable:
         if payload is None:
             return await original(self, message, tracker, only_output_properties)
         chosen = UserMessage(
-            payload, message.output_channel, message.sender_id, input_channel=message.input_channel,
-            message_id=message.message_id, metadata=message.metadata,
+            payload,
+            message.output_channel,
+            message.sender_id,
+            input_channel=message.input_channel,
+            message_id=message.message_id,
+            metadata=message.metadata,
         )
         parse_data = await original(self, chosen, tracker, only_output_properties)
         parse_data[OFFER_CHOICE] = payload

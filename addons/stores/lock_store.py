@@ -6,6 +6,7 @@ GET -> modify -> SET, so two servers can draw the same ticket and process one
 conversation at once; here every read-modify-write of a lock is one Lua script.
 The stored JSON is the format of OSS TicketLock, so `get_lock` stays as it is.
 """
+
 from __future__ import annotations
 
 import time
@@ -48,18 +49,24 @@ local function store()
 end
 """
 # ARGV: lifetime, now, conversation_id -> the new ticket's number.
-_ISSUE = _LUA_PRELUDE + """
+_ISSUE = (
+    _LUA_PRELUDE
+    + """
 local number, expires = last + 1, now + tonumber(ARGV[1])
 table.insert(kept, cjson.encode(cjson.encode({number = number, expires = expires})))
 latest = math.max(latest, expires)
 store()
 return number
 """
+)
 # ARGV: unused, now, conversation_id[, ticket to remove] -> tickets left.
-_PRUNE = _LUA_PRELUDE + """
+_PRUNE = (
+    _LUA_PRELUDE
+    + """
 store()
 return #kept
 """
+)
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -85,7 +92,9 @@ class AtomicRedisLockStore(RedisLockStore):
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         try:
-            return int(self._issue(keys=[self._key(conversation_id)], args=[lock_lifetime, time.time(), conversation_id]))
+            return int(
+                self._issue(keys=[self._key(conversation_id)], args=[lock_lifetime, time.time(), conversation_id])
+            )
         except Exception as e:
             raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 

@@ -5,6 +5,7 @@ form), mainland mobile numbers, Luhn-valid bank-card numbers and e-mail
 addresses. Amounts, dates and short hotlines (95555, 400-820-5555, 12378) are
 left alone: every pattern needs 11+ digits and a checksum or a fixed shape.
 """
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@
 
 Uses the same database as the server (settings: TRACKER_DB_URL or var/rasa.db).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ def purge_older_than(store: "RedactingTrackerStore", days: float, now: Optional[
             .having(sa.func.max(event.timestamp) < cutoff)
         ]
         for start in range(0, len(stale), _CHUNK):
-            chunk = stale[start:start + _CHUNK]
+            chunk = stale[start : start + _CHUNK]
             session.query(event).filter(event.sender_id.in_(chunk)).delete(synchronize_session=False)
         session.commit()
     if stale:
@@ -45,7 +46,9 @@ def purge_older_than(store: "RedactingTrackerStore", days: float, now: Optional[
 def main(argv: Optional[List[str]] = None) -> int:
     settings = load_settings()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=float, default=settings.retention_days, help="default: RETENTION_DAYS (%(default)s)")
+    parser.add_argument(
+        "--days", type=float, default=settings.retention_days, help="default: RETENTION_DAYS (%(default)s)"
+    )
     args = parser.parse_args(argv)
     if args.days <= 0:
         parser.error("--days must be positive")

@@ -12,6 +12,7 @@ lost, and the earlier segments stay stored (deletion and retention remove them a
 
 This is not a new Rasa session: `action_session_start` does not run and no greeting is sent.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Optional
@@ -65,8 +66,7 @@ def segment_break(tracker: DialogueStateTracker, segment_turns: int) -> List[Eve
     if tracker.is_paused() or tracker.latest_action_name == ACTION_SESSION_START_NAME:
         return []
     carried: Dict[str, Any] = {
-        name: slot.value for name, slot in tracker.slots.items()
-        if slot.value is not None and name not in NOT_CARRIED
+        name: slot.value for name, slot in tracker.slots.items() if slot.value is not None and name not in NOT_CARRIED
     }
     script = _script(tracker)
     if script is not None:

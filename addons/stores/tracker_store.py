@@ -4,6 +4,7 @@ endpoints.yml: `tracker_store: type: addons.stores.tracker_store.RedactingTracke
 The database comes from settings: TRACKER_DB_URL (e.g. postgresql://...) or the
 embedded SQLite file var/rasa.db.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from addons import server_hooks
-from addons.stores.redaction import redact_value
 from addons.settings import PROJECT_ROOT, load_settings
+from addons.stores.redaction import redact_value
 from addons.stores.tracker_segments import segment_break
 
 logger = logging.getLogger(__name__)
@@ -76,9 +77,9 @@ def _deletion_index(events: List[Event]) -> Optional[int]:
 
 def _kept_after_deletion(events: List[Event], index: int) -> List[Event]:
     """Only a conversation begun after the deletion's Restarted, if the user has spoken since."""
-    rest = events[index + 1:]
+    rest = events[index + 1 :]
     restart = next((i for i, event in enumerate(rest) if isinstance(event, Restarted)), None)
-    tail = rest[restart + 1:] if restart is not None else []
+    tail = rest[restart + 1 :] if restart is not None else []
     return tail if any(isinstance(event, UserUttered) for event in tail) else []
 
 
@@ -114,7 +115,10 @@ class RedactingTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _on_sqlite_connect)
             return
         self.engine = sa.create_engine(
-            url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4,
+            url,
+            poolclass=sa.pool.QueuePool,
+            pool_size=2,
+            max_overflow=4,
             connect_args={"check_same_thread": False},
         )
         sa.event.listen(self.engine, "connect", _on_sqlite_connect)
@@ -160,9 +164,7 @@ class RedactingTrackerStore(SQLTrackerStore):
 
     def _delete_rows(self, session: Any, sender_id: Text) -> int:
         return (
-            session.query(self.SQLEvent)
-            .filter(self.SQLEvent.sender_id == sender_id)
-            .delete(synchronize_session=False)
+            session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
         )
 
     def delete_conversation(self, sender_id: Text) -> int:

@@ -6,6 +6,7 @@ so "within noise" means the 95% interval of the macro-F1 difference contains 0.
 
 Usage: .venv/bin/python -m bench.selection.compare --base OUT --ref lr_lbfgs300 NAME [NAME ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,10 @@ def main() -> None:
         return f1_score(g, p, labels=labels, average="macro", zero_division=0)
 
     ref_boot = np.array([mf1(gold[i], ref_pred[i]) for i in idx])
-    print("| config | CV acc (fold mean ± sd) | CV macro-F1 | held-out acc | held-out macro-F1 "
-          "| Δ macro-F1 vs ref [95% CI] | fit s | train s | parse p50 / p95 ms | model MB |")
+    print(
+        "| config | CV acc (fold mean ± sd) | CV macro-F1 | held-out acc | held-out macro-F1 "
+        "| Δ macro-F1 vs ref [95% CI] | fit s | train s | parse p50 / p95 ms | model MB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     nan = float("nan")
     for name in args.names:
@@ -58,9 +61,11 @@ def main() -> None:
         cv_acc = f"{cv['accuracy']:.3f}" + (f" ({fold[0]:.3f} ± {fold[1]:.3f})" if fold else "") if cv else "–"
         cv_f1 = f"{cv['macro_f1']:.3f}" if cv else "–"
         h, tr, lat = s["heldout"], s["train"], s.get("latency", {})
-        print(f"| {name} | {cv_acc} | {cv_f1} | {h['accuracy']:.3f} | {h['macro_f1']:.3f} "
-              f"| {delta:+.3f} [{lo:+.3f}, {hi:+.3f}] | {tr['fit_seconds']:.1f} | {tr['train_nlu_seconds']:.0f} "
-              f"| {lat.get('p50_ms', nan):.1f} / {lat.get('p95_ms', nan):.1f} | {tr['model_bytes'] / 1e6:.1f} |")
+        print(
+            f"| {name} | {cv_acc} | {cv_f1} | {h['accuracy']:.3f} | {h['macro_f1']:.3f} "
+            f"| {delta:+.3f} [{lo:+.3f}, {hi:+.3f}] | {tr['fit_seconds']:.1f} | {tr['train_nlu_seconds']:.0f} "
+            f"| {lat.get('p50_ms', nan):.1f} / {lat.get('p95_ms', nan):.1f} | {tr['model_bytes'] / 1e6:.1f} |"
+        )
 
 
 if __name__ == "__main__":

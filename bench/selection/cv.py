@@ -10,6 +10,7 @@ custom components (addons.*) are imported from the working directory.
 Usage: .venv/bin/python -m bench.selection.cv [--seed 42] -- test nlu --nlu data/nlu \
            --cross-validation --folds 5 --config CFG.yml --out OUT
 """
+
 from __future__ import annotations
 
 import os

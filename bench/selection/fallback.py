@@ -9,6 +9,7 @@ fallback if top1 < threshold or top1 - top2 < ambiguity_threshold.
 
 Usage: .venv/bin/python -m bench.selection.fallback OUT/NAME/parses.jsonl
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,9 +62,11 @@ def main() -> None:
         for a in AMBIGUITY:
             s = simulate(records, t, a)
             o = s["oos"]
-            print(f"{t:<5} {a:<5} {s['fallbacks']:>9} {s['strict_acc']:>10.4f} {s['acc_of_kept']:>8.4f} "
-                  f"{s['errors_caught']:>6} {s['errors_kept']:>8}  "
-                  f"{o['out_of_scope']}/{o['nlu_fallback']}/{o['other']}")
+            print(
+                f"{t:<5} {a:<5} {s['fallbacks']:>9} {s['strict_acc']:>10.4f} {s['acc_of_kept']:>8.4f} "
+                f"{s['errors_caught']:>6} {s['errors_kept']:>8}  "
+                f"{o['out_of_scope']}/{o['nlu_fallback']}/{o['other']}"
+            )
     wrong = [r for r in records if r["top"][0][0] != r["gold"]]
     print(f"\n{len(wrong)} misclassified (before fallback):")
     for r in sorted(wrong, key=lambda r: r["gold"]):

@@ -6,6 +6,7 @@ same conditions; wall-clock and process CPU time are recorded per parse.
 
 Usage: .venv/bin/python -m bench.selection.latency_paired [--passes 3] [--root SNAPSHOT] NAME=MODEL.tar.gz ...
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,11 +59,18 @@ def main() -> None:
     print("| model | parses | wall p50 ms | wall p95 ms | CPU p50 ms | CPU p95 ms |")
     print("|---|---|---|---|---|---|")
     for n in names:
-        out[n] = {"parses": len(wall[n]), "p50_ms": statistics.median(wall[n]), "p95_ms": percentile(wall[n], 95),
-                  "cpu_p50_ms": statistics.median(cpu[n]), "cpu_p95_ms": percentile(cpu[n], 95)}
+        out[n] = {
+            "parses": len(wall[n]),
+            "p50_ms": statistics.median(wall[n]),
+            "p95_ms": percentile(wall[n], 95),
+            "cpu_p50_ms": statistics.median(cpu[n]),
+            "cpu_p95_ms": percentile(cpu[n], 95),
+        }
         o = out[n]
-        print(f"| {n} | {o['parses']} | {o['p50_ms']:.1f} | {o['p95_ms']:.1f} | {o['cpu_p50_ms']:.1f} "
-              f"| {o['cpu_p95_ms']:.1f} |")
+        print(
+            f"| {n} | {o['parses']} | {o['p50_ms']:.1f} | {o['p95_ms']:.1f} | {o['cpu_p50_ms']:.1f} "
+            f"| {o['cpu_p95_ms']:.1f} |"
+        )
     print(json.dumps(out))
 
 

@@ -21,6 +21,7 @@ step runs with that folder as its working directory.
 
 Usage: .venv/bin/python -m bench.selection.measure all --config CFG.yml --out OUT/NAME [--root SNAPSHOT]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -200,8 +201,9 @@ def cmd_cvparses(args: argparse.Namespace) -> None:
             async def parse_all(fold: int = k, examples: Any = test.intent_examples, agent: Any = agent) -> None:
                 for m in examples:
                     result = await agent.parse_message(m.get("text"))
-                    records.append({"fold": fold, "text": m.get("text"), "gold": m.get("intent"),
-                                    **ranking_record(result)})
+                    records.append(
+                        {"fold": fold, "text": m.get("text"), "gold": m.get("intent"), **ranking_record(result)}
+                    )
 
             asyncio.run(parse_all())
     with open(out / "cv_parses.jsonl", "w", encoding="utf-8") as f:
@@ -213,8 +215,9 @@ def cmd_cvparses(args: argparse.Namespace) -> None:
 def _report(path: Path) -> Dict[str, Any]:
     r = json.loads(path.read_text(encoding="utf-8"))
     averages = ("macro avg", "weighted avg", "micro avg")
-    per_intent = {k: v["f1-score"] for k, v in r.items()
-                  if isinstance(v, dict) and "support" in v and k not in averages}
+    per_intent = {
+        k: v["f1-score"] for k, v in r.items() if isinstance(v, dict) and "support" in v and k not in averages
+    }
     return {"accuracy": r["accuracy"], "macro_f1": r["macro avg"]["f1-score"], "per_intent_f1": per_intent}
 
 
@@ -235,14 +238,39 @@ def cmd_all(args: argparse.Namespace) -> None:
         _run([*me, "train", "--root", str(root), "--config", config, "--out", str(out)], out / "train.log", root, out)
     model = str(out / "model.tar.gz")
     if "heldout" in steps:
-        _run([RASA, "test", "nlu", "--nlu", "tests/test_nlu.yml", "--model", model, "--out", str(out / "heldout")],
-             out / "heldout.log", root, out)
+        _run(
+            [RASA, "test", "nlu", "--nlu", "tests/test_nlu.yml", "--model", model, "--out", str(out / "heldout")],
+            out / "heldout.log",
+            root,
+            out,
+        )
     if "latency" in steps:
         _run([*me, "latency", "--root", str(root), "--model", model, "--out", str(out)], out / "latency.log", root, out)
     if "cv" in steps:
-        cv_seconds = _run([PY, "-m", "bench.selection.cv", "--seed", "42", "--", "test", "nlu", "--nlu", "data/nlu",
-                           "--cross-validation", "--folds", "5", "--config", config, "--out", str(out / "cv")],
-                          out / "cv.log", root, out)
+        cv_seconds = _run(
+            [
+                PY,
+                "-m",
+                "bench.selection.cv",
+                "--seed",
+                "42",
+                "--",
+                "test",
+                "nlu",
+                "--nlu",
+                "data/nlu",
+                "--cross-validation",
+                "--folds",
+                "5",
+                "--config",
+                config,
+                "--out",
+                str(out / "cv"),
+            ],
+            out / "cv.log",
+            root,
+            out,
+        )
         (out / "cv_seconds.txt").write_text(f"{cv_seconds:.1f}\n")
     summarise(out)
 
@@ -258,8 +286,12 @@ def summarise(out: Path) -> Dict[str, Any]:
     if (out / "cv/intent_report.json").exists():
         s["cv"] = _report(out / "cv/intent_report.json")
         log = (out / "cv.log").read_text(errors="replace")
-        m = re.search(r"Intent evaluation results.*?test accuracy: ([\d.]+) \(([\d.]+)\).*?"
-                      r"test F1-score: ([\d.]+) \(([\d.]+)\)", log, re.S | re.I)
+        m = re.search(
+            r"Intent evaluation results.*?test accuracy: ([\d.]+) \(([\d.]+)\).*?"
+            r"test F1-score: ([\d.]+) \(([\d.]+)\)",
+            log,
+            re.S | re.I,
+        )
         if m:
             s["cv"]["fold_accuracy_mean_std"] = [float(m.group(1)), float(m.group(2))]
             s["cv"]["fold_f1_mean_std"] = [float(m.group(3)), float(m.group(4))]
@@ -272,14 +304,23 @@ def summarise(out: Path) -> Dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    for name, inputs in (("train", ["--config"]), ("latency", ["--model"]), ("cvparses", ["--config"]),
-                         ("all", ["--config"]), ("summary", [])):
+    for name, inputs in (
+        ("train", ["--config"]),
+        ("latency", ["--model"]),
+        ("cvparses", ["--config"]),
+        ("all", ["--config"]),
+        ("summary", []),
+    ):
         p = sub.add_parser(name)
         for flag in inputs:
             p.add_argument(flag, required=True, type=lambda x: Path(x).resolve())
         p.add_argument("--out", required=True, type=lambda x: Path(x).resolve())
-        p.add_argument("--root", default=REPO, type=lambda x: Path(x).resolve(),
-                       help="folder with data/nlu, tests/test_nlu.yml and addons/ (default: this repository)")
+        p.add_argument(
+            "--root",
+            default=REPO,
+            type=lambda x: Path(x).resolve(),
+            help="folder with data/nlu, tests/test_nlu.yml and addons/ (default: this repository)",
+        )
         if name == "latency":
             p.add_argument("--passes", type=int, default=3)
         if name == "all":

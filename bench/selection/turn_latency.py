@@ -10,6 +10,7 @@ whole turns over REST with the action server).
 
 Usage: .venv/bin/python -m bench.selection.turn_latency MODEL.tar.gz [--passes 3] [--root SNAPSHOT]
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,6 +1,7 @@
 """What the REST, socket.io and WeChat channel tests share: a bot that answers or fails,
 a REST client and a socket.io client. Servers: socketio_harness.serve_channel (any
 channel) and wechat_harness.serve_channel (WeChat, with signed requests)."""
+
 from __future__ import annotations
 
 import asyncio

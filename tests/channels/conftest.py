@@ -1,4 +1,5 @@
 """Fixtures and process-wide setup of the channel tests (harnesses: *_harness.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ the channel the way `rasa run` does, and a scripted bot in place of Rasa's agent
 `serve_channel` runs in the caller's event loop (for python-socketio clients);
 `BackgroundServer` runs the same in a thread (for a browser driven from sync code).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -62,12 +63,24 @@ STRUCTURED_ADVICE: Dict[str, Any] = {
     "notes": ["上门时你可以不开门，隔着门或打电话沟通就行。"],
     "steps": ["隔着门沟通，不必开门", "明确要求对方离开，并录音录像", "拒不离开的，立即拨打110"],
     "basis": [
-        {"citation": CITATION, "quote": "非法搜查他人身体、住宅，或者非法侵入他人住宅的，处三年以下有期徒刑或者拘役。",
-         "paraphrase": False, "soft_law": False},
-        {"citation": "《宪法》第三十九条", "quote": "公民的住宅不受侵犯，不能非法闯入。",
-         "paraphrase": True, "soft_law": False},
-        {"citation": SOFT_LAW_CITATION, "quote": "未经同意不得进入住宅或办公场所",
-         "paraphrase": True, "soft_law": True},
+        {
+            "citation": CITATION,
+            "quote": "非法搜查他人身体、住宅，或者非法侵入他人住宅的，处三年以下有期徒刑或者拘役。",
+            "paraphrase": False,
+            "soft_law": False,
+        },
+        {
+            "citation": "《宪法》第三十九条",
+            "quote": "公民的住宅不受侵犯，不能非法闯入。",
+            "paraphrase": True,
+            "soft_law": False,
+        },
+        {
+            "citation": SOFT_LAW_CITATION,
+            "quote": "未经同意不得进入住宅或办公场所",
+            "paraphrase": True,
+            "soft_law": True,
+        },
     ],
     "help": [
         {"name": "报警", "contact": "110", "tel": "110"},
@@ -107,8 +120,14 @@ STRUCTURED_TRADITIONAL: Dict[str, Any] = {
     "kind": "advice",
     "answer": "催收人員未經你同意不能進你家。",
     "steps": ["明確要求對方離開", "拒不離開的，撥打110"],
-    "basis": [{"citation": "《刑法》第二百四十五條", "quote": "非法侵入他人住宅的，處三年以下有期徒刑或者拘役。",
-               "paraphrase": False, "soft_law": False}],
+    "basis": [
+        {
+            "citation": "《刑法》第二百四十五條",
+            "quote": "非法侵入他人住宅的，處三年以下有期徒刑或者拘役。",
+            "paraphrase": False,
+            "soft_law": False,
+        }
+    ],
 }
 
 # What an action's dispatcher.utter_message(...) calls produce, per scripted payload.
@@ -117,13 +136,17 @@ STRUCTURED_REPLIES: Dict[str, List[Utterance]] = {
     "/structured_advice": [
         {"text": ADVICE_TEXT, "buttons": ADVICE_BUTTONS, "json_message": {"structured": STRUCTURED_ADVICE}}
     ],
-    "/structured_document": [
-        {"text": DOCUMENT_BODY, "json_message": {"structured": STRUCTURED_DOCUMENT}}
-    ],
+    "/structured_document": [{"text": DOCUMENT_BODY, "json_message": {"structured": STRUCTURED_DOCUMENT}}],
     "/structured_hostile": [{"text": "纯文本", "json_message": {"structured": STRUCTURED_HOSTILE}}],
-    "/structured_traditional": [{"text": "催收人員未經你同意不能進你家。", "json_message": {"structured": STRUCTURED_TRADITIONAL}}],
-    "/structured_future": [{"text": "新版本的结构化回答，旧组件只显示文字。", "json_message": {"structured": {"v": 2, "kind": "advice",
-                                                                                            "answer": "看不懂的版本"}}}],
+    "/structured_traditional": [
+        {"text": "催收人員未經你同意不能進你家。", "json_message": {"structured": STRUCTURED_TRADITIONAL}}
+    ],
+    "/structured_future": [
+        {
+            "text": "新版本的结构化回答，旧组件只显示文字。",
+            "json_message": {"structured": {"v": 2, "kind": "advice", "answer": "看不懂的版本"}},
+        }
+    ],
     "/custom_only": [{"json_message": {"structured": STRUCTURED_DOCUMENT}}],
 }
 
@@ -183,9 +206,7 @@ def _free_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def serve_channel(
-    channel: InputChannel, bot: Callable[[UserMessage], Any]
-) -> AsyncIterator[str]:
+async def serve_channel(channel: InputChannel, bot: Callable[[UserMessage], Any]) -> AsyncIterator[str]:
     """Run the channel in a Sanic app on a free port, mounted as `rasa run` mounts it.
 
     Yields the base URL (http://127.0.0.1:PORT).

@@ -1,6 +1,7 @@
 """The one channel guard (addons/channels/guard.py) as the REST, socket.io and WeChat channels use it:
 the same sender-ID rule, the same rate-limit and failure texts from addons/messages.yml (in the
 user's script), the same health route. Each channel runs over real HTTP on 127.0.0.1."""
+
 from __future__ import annotations
 
 import ast

@@ -1,5 +1,6 @@
 """Per-sender rate limit and no-silence-on-error in the REST, socket.io and WeChat channels,
 each driven over real HTTP on 127.0.0.1 (Sanic mounted as `rasa run` mounts channels)."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,8 +17,7 @@ from addons.messages import RATE_LIMITED, SERVICE_UNAVAILABLE, load_messages
 
 from . import wechat_harness
 from .channel_harness import Bot, SocketClient, post, socket_channel
-from .socketio_harness import make_credentials, run
-from .socketio_harness import serve_channel as serve
+from .socketio_harness import make_credentials, run, serve_channel as serve
 
 LIMITED = load_messages()[RATE_LIMITED]
 UNAVAILABLE = load_messages()[SERVICE_UNAVAILABLE]

@@ -3,6 +3,7 @@
 The client uses the polling transport: python-engineio's async websocket client
 needs aiohttp >= 3.10 and Rasa pins < 3.10 (see shared pitfalls).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -303,6 +304,7 @@ def test_widget_files_are_served_under_the_channel_prefix():
     async def scenario() -> None:
         async with serve_channel(persistent_channel(), ScriptedBot()) as base_url:
             async with aiohttp.ClientSession() as http:
+
                 async def get(path: str, **kwargs: Any):
                     async with http.get(base_url + path, **kwargs) as reply:
                         return reply.status, reply.headers, await reply.read()
@@ -342,7 +344,14 @@ def test_widget_files_are_served_under_the_channel_prefix():
 
 @pytest.mark.parametrize(
     "relative",
-    ["../addons/channels/socketio_channel.py", "/etc/passwd", "..\\addons\\socketio_channel.py", ".hidden", "vendor/../../README.md", ""],
+    [
+        "../addons/channels/socketio_channel.py",
+        "/etc/passwd",
+        "..\\addons\\socketio_channel.py",
+        ".hidden",
+        "vendor/../../README.md",
+        "",
+    ],
 )
 def test_static_resolution_never_leaves_web_dir(relative: str, tmp_path: Path):
     web = tmp_path / "web"

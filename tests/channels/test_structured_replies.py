@@ -6,6 +6,7 @@ as a separate message. Here each channel is driven over HTTP with a bot that sen
 along Rasa's own path (socketio_harness.utter): the socket.io and REST channels emit
 ONE message carrying text, buttons and custom; WeChat sends the text only.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -92,14 +93,29 @@ class RecordingServer:
 def test_socketio_output_keeps_images_as_their_own_event_in_the_namespace():
     sio = RecordingServer()
     output = PersistentSocketIOOutput(sio, "bot_uttered", namespace="/chat")  # type: ignore[arg-type]
-    message = {"text": "看图", "buttons": None, "custom": {"structured": STRUCTURED_DOCUMENT},
-               "image": "https://example.org/a.png", "attachment": None, "elements": None, "timestamp": None}
+    message = {
+        "text": "看图",
+        "buttons": None,
+        "custom": {"structured": STRUCTURED_DOCUMENT},
+        "image": "https://example.org/a.png",
+        "attachment": None,
+        "elements": None,
+        "timestamp": None,
+    }
     run(output.send_response("room-1", message))
     assert sio.emitted == [
-        {"event": "bot_uttered", "data": {"text": "看图", "custom": {"structured": STRUCTURED_DOCUMENT}},
-         "room": "room-1", "namespace": "/chat"},
-        {"event": "bot_uttered", "room": "room-1", "namespace": "/chat",
-         "data": {"attachment": {"type": "image", "payload": {"src": "https://example.org/a.png"}}}},
+        {
+            "event": "bot_uttered",
+            "data": {"text": "看图", "custom": {"structured": STRUCTURED_DOCUMENT}},
+            "room": "room-1",
+            "namespace": "/chat",
+        },
+        {
+            "event": "bot_uttered",
+            "room": "room-1",
+            "namespace": "/chat",
+            "data": {"attachment": {"type": "image", "payload": {"src": "https://example.org/a.png"}}},
+        },
     ]
     assert output.sent == 2
 
@@ -129,8 +145,12 @@ def _rest_turn(text: str, stream: bool = False) -> Any:
 
 def test_rest_structured_answer_is_one_object_with_text_buttons_and_custom():
     assert _rest_turn("/structured_advice") == [
-        {"recipient_id": "alice", "text": ADVICE_TEXT, "buttons": ADVICE_BUTTONS,
-         "custom": {"structured": STRUCTURED_ADVICE}}
+        {
+            "recipient_id": "alice",
+            "text": ADVICE_TEXT,
+            "buttons": ADVICE_BUTTONS,
+            "custom": {"structured": STRUCTURED_ADVICE},
+        }
     ]
 
 
@@ -154,8 +174,14 @@ def test_rest_stream_mode_sends_one_line_per_utterance():
     status, text = run(scenario())
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     assert status == 200
-    assert lines == [{"recipient_id": "bob", "text": ADVICE_TEXT, "buttons": ADVICE_BUTTONS,
-                      "custom": {"structured": STRUCTURED_ADVICE}}]
+    assert lines == [
+        {
+            "recipient_id": "bob",
+            "text": ADVICE_TEXT,
+            "buttons": ADVICE_BUTTONS,
+            "custom": {"structured": STRUCTURED_ADVICE},
+        }
+    ]
 
 
 # --- WeChat: the text only, never the payload --------------------------------------------

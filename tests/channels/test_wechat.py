@@ -1,4 +1,5 @@
 """WeChat channel driven over HTTP as WeChat's servers drive it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -606,4 +607,3 @@ def test_project_credentials_file_loads_with_no_wechat_variables_set(no_wechat_e
     channels = create_http_input_channels(None, str(ROOT / "credentials.yml"))
     wechat = [channel for channel in channels if isinstance(channel, WeChatInput)]
     assert len(wechat) == 1 and wechat[0].url_prefix() == "wechat"
-

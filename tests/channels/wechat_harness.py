@@ -2,6 +2,7 @@
 the channel the way Rasa does, requests signed (and encrypted) the way WeChat's
 servers make them, a scripted bot, and a fake WeChat API server.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -200,8 +201,7 @@ class WeChatSide:
         if self.safe_mode and raw_body is None:
             encrypt = PrpCrypto(base64.b64decode(AES_KEY + "=")).encrypt(xml, APP_ID).decode()
             body = (
-                f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-                f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+                f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
             ).encode()
             params.setdefault("encrypt_type", "aes")
             params.setdefault("msg_signature", sign(TOKEN, params["timestamp"], params["nonce"], encrypt))
@@ -258,4 +258,3 @@ async def serve_channel(channel: WeChatInput, bot: Callable[[UserMessage], Any])
 def run(coroutine: Any, timeout: float = 30.0) -> Any:
     """Run one scenario on a fresh event loop, bounded in time."""
     return asyncio.run(asyncio.wait_for(coroutine, timeout))
-

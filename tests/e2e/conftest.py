@@ -6,6 +6,7 @@ password-less sudo) and the `selenium` package (pip, pinned by constraints.txt).
 If that is impossible the tests fail with a message saying what to install;
 they are never skipped. No browser is downloaded (Selenium Manager is kept offline).
 """
+
 from __future__ import annotations
 
 import importlib

@@ -10,6 +10,7 @@ also carry quick replies) and WEBCHAT_FOLLOW_UP (sent after the reload).
 The structured answers (custom.structured) come from the scripted bot only, on a
 375 px phone screen; the real bot does not send them yet.
 """
+
 from __future__ import annotations
 
 import os
@@ -106,10 +107,13 @@ class Widget:
 
     def load(self, url: str) -> "Widget":
         self.driver.get(url)
-        self.wait(lambda: self.driver.execute_script(
-            "const h = document.getElementById('debt-chat-widget');"
-            "return !!(h && h.shadowRoot && !h.shadowRoot.querySelector('.wrap').hidden);"
-        ), "the widget and its stylesheet")
+        self.wait(
+            lambda: self.driver.execute_script(
+                "const h = document.getElementById('debt-chat-widget');"
+                "return !!(h && h.shadowRoot && !h.shadowRoot.querySelector('.wrap').hidden);"
+            ),
+            "the widget and its stylesheet",
+        )
         return self
 
     def find(self, css: str) -> Any:
@@ -179,12 +183,14 @@ def _conversation(make_driver, base: str, bot) -> None:
     # Ask; the typing indicator shows while waiting; the answer cites the law.
     before = len(widget.messages())
     widget.type_and_send(QUESTION)
-    widget.wait(lambda: widget.messages()[before:][:1] == [{"from": "user", "text": QUESTION, "quick": []}],
-                "the question as the user's bubble")
+    widget.wait(
+        lambda: widget.messages()[before:][:1] == [{"from": "user", "text": QUESTION, "quick": []}],
+        "the question as the user's bubble",
+    )
     if bot is not None:
         assert widget.typing_shown(), "typing indicator while the bot is thinking"
     messages = widget.wait_for_bot_after(before + 1, "the bot's answer")
-    answer = messages[before + 1:]
+    answer = messages[before + 1 :]
     assert any(EXPECT in m["text"] for m in answer), answer
     quick = answer[-1]["quick"]
     assert quick, "quick replies under the answer"
@@ -226,7 +232,6 @@ def _conversation(make_driver, base: str, bot) -> None:
     if bot is not None:
         assert CITATION in messages[-1]["text"]
         assert bot.sender_ids == [session_id] * 3
-
 
 
 def test_bot_text_is_shown_as_text_never_as_html(make_driver, local_server):
@@ -309,8 +314,9 @@ def _weight(element: Any) -> int:
 def _fits_the_phone(widget: Widget, card: Any) -> None:
     rect = card.rect
     assert rect["x"] >= 0 and rect["x"] + rect["width"] <= PHONE[0], rect
-    assert widget.driver.execute_script(SHADOW + "const l = root.querySelector('.log');"
-                                        "return l.scrollWidth <= l.clientWidth;"), "no sideways scrolling"
+    assert widget.driver.execute_script(
+        SHADOW + "const l = root.querySelector('.log');return l.scrollWidth <= l.clientWidth;"
+    ), "no sideways scrolling"
 
 
 def _show_card(widget: Widget, card: Any) -> None:
@@ -367,7 +373,9 @@ def test_structured_advice_is_one_card_on_a_phone(make_driver, local_server):
     # The disclaimer is small and grey.
     disclaimer = card.find_element(By.CSS_SELECTOR, ".disclaimer")
     assert disclaimer.text == advice["disclaimer"]
-    assert float(disclaimer.value_of_css_property("font-size")[:-2]) < float(note.value_of_css_property("font-size")[:-2])
+    assert float(disclaimer.value_of_css_property("font-size")[:-2]) < float(
+        note.value_of_css_property("font-size")[:-2]
+    )
     assert disclaimer.value_of_css_property("color") != note.value_of_css_property("color")
 
     # Buttons and the "you also mentioned" offers are quick replies like the others.
@@ -465,7 +473,7 @@ def test_structured_fields_are_shown_as_text_never_as_html(make_driver, local_se
     assert hrefs == [hrefs[-1]] and hrefs[-1].startswith("blob:"), hrefs  # the download link only
     assert widget.find(".help-list li").text == "<u>热线</u>：12378"  # a bad tel is no link
     name = widget.find("a.doc-download").get_attribute("download")
-    assert name.endswith(".txt") and not any(c in name for c in '/\\<>')
+    assert name.endswith(".txt") and not any(c in name for c in "/\\<>")
     for control in widget.find_all(".log summary, .log button"):
         control.click()
     time.sleep(0.5)

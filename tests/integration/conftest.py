@@ -1,4 +1,5 @@
 """Real PostgreSQL and Redis for the whole session; failing to provide them fails the tests."""
+
 from __future__ import annotations
 
 import pytest

@@ -8,6 +8,7 @@ fixed to localhost:5055) and a temporary credentials file with the project's
 REST and socket.io channels. Each process writes stdout+stderr to its own log
 file (appended across restarts) so the tests can grep the logs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,9 +32,18 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "debt-rights.tar.gz"
 # Variables of the developer's shell that must not leak into the servers under test.
 _SCRUBBED = (
-    "TRACKER_DB_URL", "REDIS_URL", "RASA_AUTH_TOKEN", "RASA_JWT_SECRET", "RASA_JWT_METHOD",
-    "ACTION_SERVER_HOST", "ACTION_SERVER_PORT", "RASA_PORT", "RATE_LIMIT_PER_MINUTE", "SANIC_HOST",
-    "SANIC_WORKERS", "MAX_NUMBER_OF_PREDICTIONS",
+    "TRACKER_DB_URL",
+    "REDIS_URL",
+    "RASA_AUTH_TOKEN",
+    "RASA_JWT_SECRET",
+    "RASA_JWT_METHOD",
+    "ACTION_SERVER_HOST",
+    "ACTION_SERVER_PORT",
+    "RASA_PORT",
+    "RATE_LIMIT_PER_MINUTE",
+    "SANIC_HOST",
+    "SANIC_WORKERS",
+    "MAX_NUMBER_OF_PREDICTIONS",
 )
 
 CREDENTIALS = """\
@@ -154,11 +164,18 @@ class RasaServer(Process):
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
         command = [
-            sys.executable, "scripts/run_server.py",
-            "--model", str(MODEL),
-            "--endpoints", str(write_endpoints(folder, action_url)),
-            "--credentials", str(write_credentials(folder)),
-            "-i", "127.0.0.1", "--port", str(self.port),
+            sys.executable,
+            "scripts/run_server.py",
+            "--model",
+            str(MODEL),
+            "--endpoints",
+            str(write_endpoints(folder, action_url)),
+            "--credentials",
+            str(write_credentials(folder)),
+            "-i",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
         ] + (["--debug"] if debug else [])
         super().__init__(name, command, base_env(RASA_AUTH_TOKEN=token, **env), folder / f"{name}.log", f"{self.url}/")
 
@@ -197,8 +214,12 @@ def real_bot(folder: Path, name: str, **env: str) -> Iterator[RasaServer]:
     assert MODEL.exists(), "run `make train` first (make test-integration depends on it)"
     actions = action_server(folder).start().wait_ready(90)
     rasa = RasaServer(
-        name, folder, actions.health_url.replace("/health", "/webhook"), secrets.token_hex(8),
-        TRACKER_DB_URL=f"sqlite:///{folder / 'rasa.db'}", **env,
+        name,
+        folder,
+        actions.health_url.replace("/health", "/webhook"),
+        secrets.token_hex(8),
+        TRACKER_DB_URL=f"sqlite:///{folder / 'rasa.db'}",
+        **env,
     )
     try:
         yield rasa.start().wait_ready()

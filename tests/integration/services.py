@@ -4,6 +4,7 @@ Missing binaries are installed with apt-get (apt-get update only if the first
 try fails). Anything that cannot be installed or started raises
 ServiceUnavailable with the reason; the tests turn that into a failure.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -103,10 +104,28 @@ def postgres_server(database: str = "rasa") -> Iterator[str]:
     pg_ctl = os.path.join(bindir, "pg_ctl")
     started = False
     try:
-        _check(_as_postgres([os.path.join(bindir, "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
-                             "-E", "UTF8", "--locale=C", "--no-sync"]), "initdb")
+        _check(
+            _as_postgres(
+                [
+                    os.path.join(bindir, "initdb"),
+                    "-D",
+                    data,
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ]
+            ),
+            "initdb",
+        )
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        _check(_as_postgres([pg_ctl, "-D", data, "-l", log, "-w", "-t", "60", "-o", options, "start"]), "pg_ctl start", log)
+        _check(
+            _as_postgres([pg_ctl, "-D", data, "-l", log, "-w", "-t", "60", "-o", options, "start"]), "pg_ctl start", log
+        )
         started = True
         import psycopg2
 
@@ -134,9 +153,23 @@ def redis_server() -> Iterator[str]:
     port, log = free_port(), os.path.join(root, "server.log")
     with open(log, "w") as output:
         process = subprocess.Popen(
-            [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", root, "--daemonize", "no"],
-            stdout=output, stderr=subprocess.STDOUT,
+            [
+                executable,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                root,
+                "--daemonize",
+                "no",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         client = redis.Redis(host="127.0.0.1", port=port)

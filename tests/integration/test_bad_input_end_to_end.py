@@ -1,4 +1,5 @@
 """Bad input through the real server (make run): a clear, friendly reply, never silence or 5xx."""
+
 from __future__ import annotations
 
 import secrets

@@ -2,6 +2,7 @@
 real action server, SQLite store): facts are not asked twice, a yes or a number takes the
 offer, the script sticks, complaints lead to the complaint path, a returning user is welcomed
 back to the unfinished flow, and the case summary hands the case over."""
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,11 @@ def buttons(replies: List[Dict]) -> List[Dict]:
 
 
 def documents(replies: List[Dict]) -> List[Dict]:
-    return [r["custom"]["structured"]["document"] for r in replies
-            if (r.get("custom") or {}).get("structured", {}).get("kind") == "document"]
+    return [
+        r["custom"]["structured"]["document"]
+        for r in replies
+        if (r.get("custom") or {}).get("structured", {}).get("kind") == "document"
+    ]
 
 
 def test_facts_given_once_are_confirmed_in_one_line_not_asked_again(bot):
@@ -124,8 +128,10 @@ def _age_conversation(db: Path, sender: str, seconds: float) -> None:
         for row_id, stamp, data in rows:
             event = json.loads(data)
             event["timestamp"] = float(event.get("timestamp") or stamp) - seconds
-            connection.execute("UPDATE events SET timestamp = ?, data = ? WHERE id = ?",
-                               (float(stamp) - seconds, json.dumps(event), row_id))
+            connection.execute(
+                "UPDATE events SET timestamp = ?, data = ? WHERE id = ?",
+                (float(stamp) - seconds, json.dumps(event), row_id),
+            )
 
 
 def test_a_returning_user_is_offered_the_unfinished_flow_and_can_continue(bot):

@@ -1,5 +1,6 @@
 """delete_my_data through Rasa's own machinery: a trained model, Agent, a real action
 server and the stores from endpoints.yml (embedded SQLite; PostgreSQL + Redis with two servers)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -94,8 +95,11 @@ def model(tmp_path_factory) -> str:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
     result = rasa.api.train(
-        str(folder / "domain.yml"), str(folder / "config.yml"), [str(folder / "data")],
-        output=str(folder / "models"), fixed_model_name="privacy",
+        str(folder / "domain.yml"),
+        str(folder / "config.yml"),
+        [str(folder / "data")],
+        output=str(folder / "models"),
+        fixed_model_name="privacy",
     )
     assert result.code == 0 and result.model, "training the tiny model failed"
     return result.model
@@ -106,7 +110,9 @@ def action_server() -> str:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions.privacy_actions", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     try:

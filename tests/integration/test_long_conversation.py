@@ -4,6 +4,7 @@ Long sessions are stored in segments (addons/stores/tracker_segments.py): the fa
 offers, the case summary's records, deletion and redaction must not notice. Behaviour tests only,
 no timing: the cost per turn is measured by `make bench`.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,20 @@ from .rasa_processes import real_bot, say, texts
 DIALOGUE = load_dialogue()
 SEGMENT = load_settings().segment_turns
 QUESTIONS = [
-    "催收打电话给我爸妈合法吗", "信用卡还不上会坐牢吗", "收到律师函说要起诉我是真的吗", "催收晚上十点还能打电话吗",
-    "逾期多久上征信", "信用卡违约金合法吗", "催收上门我可以录像吗", "怎么投诉催收", "催收专员是银行的人吗",
-    "你好", "谢谢", "明天天气怎么样", "上门催收一般是什么流程", "银行会起诉我吗",
+    "催收打电话给我爸妈合法吗",
+    "信用卡还不上会坐牢吗",
+    "收到律师函说要起诉我是真的吗",
+    "催收晚上十点还能打电话吗",
+    "逾期多久上征信",
+    "信用卡违约金合法吗",
+    "催收上门我可以录像吗",
+    "怎么投诉催收",
+    "催收专员是银行的人吗",
+    "你好",
+    "谢谢",
+    "明天天气怎么样",
+    "上门催收一般是什么流程",
+    "银行会起诉我吗",
 ]
 OFFER_QUESTION = "催收打电话给我爸妈合法吗"  # answered with the 记录骚扰并生成投诉 offer
 PHONE = "13912345678"
@@ -100,10 +112,13 @@ def test_a_200_turn_conversation_behaves_like_a_short_one(bot):
     assert "会不会坐牢" in summary_long and "会不会坐牢" not in summary_short
 
     with sqlite3.connect(bot.folder / "rasa.db") as connection:
-        stored = " ".join(json.dumps(json.loads(row[0]), ensure_ascii=False) for row in connection.execute(
-            "SELECT data FROM events WHERE sender_id = ?", (long_,)))
+        stored = " ".join(
+            json.dumps(json.loads(row[0]), ensure_ascii=False)
+            for row in connection.execute("SELECT data FROM events WHERE sender_id = ?", (long_,))
+        )
         breaks = connection.execute(
-            "SELECT count(*) FROM events WHERE sender_id = ? AND type_name = 'session_started'", (long_,)).fetchone()[0]
+            "SELECT count(*) FROM events WHERE sender_id = ? AND type_name = 'session_started'", (long_,)
+        ).fetchone()[0]
     assert PHONE not in stored and "[手机号]" in stored  # redaction holds in every segment
     assert breaks >= 150 // SEGMENT
 

@@ -12,6 +12,7 @@ PostgreSQL (tracker store) and Redis (lock store), a real action server, all on 
 
 Servers are started once per module (start-up costs ~30 s each).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,7 +41,15 @@ FRIENDLY_TRADITIONAL = "系統暫時忙不過來，請稍後再試。如果有�
 ID_NUMBER, PHONE, CARD = "110101199003077571", "13812345678", "6222021234567890128"
 PII_MESSAGE = f"我的身份证号是{ID_NUMBER}，手机{PHONE}，卡号{CARD}"
 RAW_NUMBERS = (ID_NUMBER, PHONE, CARD)
-PLANNER = ["/start_installment_plan", "四万三", "六千", "两千五", '/inform{"choice": "unknown"}', "是招商银行的", "信用卡"]
+PLANNER = [
+    "/start_installment_plan",
+    "四万三",
+    "六千",
+    "两千五",
+    '/inform{"choice": "unknown"}',
+    "是招商银行的",
+    "信用卡",
+]
 # What the planner asks after each answer (phrases of actions/knowledge/dialogue.yml).
 PLANNER_ASKS = ["欠多少", "收入", "开支", "逾期多久", "银行", "信用卡，还是贷款"]
 
@@ -247,7 +256,10 @@ def test_200_concurrent_conversations_lose_and_duplicate_nothing(cluster, shared
     run_id = secrets.token_hex(3)
     # The replies one conversation gets when nothing else is going on.
     expected = [
-        [{k: v for k, v in reply.items() if k != "recipient_id"} for reply in say(server_a, f"baseline-{run_id}", text)[1]]
+        [
+            {k: v for k, v in reply.items() if k != "recipient_id"}
+            for reply in say(server_a, f"baseline-{run_id}", text)[1]
+        ]
         for text in LOAD_MESSAGES
     ]
     assert all(expected), expected
@@ -345,8 +357,9 @@ def test_no_raw_identifier_in_sqlite_or_the_debug_log(model, work, action_url, a
     folder.mkdir()
     database = folder / "rasa.db"
     # DEBUG on purpose: Rasa then logs the message text and parse data.
-    server = RasaServer("rasa-sqlite", folder, action_url, secrets.token_hex(16), debug=True,
-                        TRACKER_DB_URL=f"sqlite:///{database}")
+    server = RasaServer(
+        "rasa-sqlite", folder, action_url, secrets.token_hex(16), debug=True, TRACKER_DB_URL=f"sqlite:///{database}"
+    )
     try:
         server.start().wait_ready()
         sender = "pii-sqlite-" + secrets.token_hex(4)

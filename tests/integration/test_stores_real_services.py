@@ -1,4 +1,5 @@
 """RedactingTrackerStore on a real PostgreSQL server, EnvLockStore on a real Redis server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -61,7 +62,11 @@ def conversation(sender: str) -> DialogueStateTracker:
             ActionExecuted("action_session_start"),
             SessionStarted(),
             ActionExecuted("action_listen"),
-            UserUttered(text, {"name": "inform", "confidence": 1.0}, parse_data={"text": text, "intent": {"name": "inform"}, "entities": []}),
+            UserUttered(
+                text,
+                {"name": "inform", "confidence": 1.0},
+                parse_data={"text": text, "intent": {"name": "inform"}, "entities": []},
+            ),
             SlotSet("phone", PHONE),
             BotUttered(f"已记下{PHONE}"),
             ActionExecuted("action_listen"),
@@ -82,7 +87,9 @@ def test_trackers_round_trip_and_no_identifier_reaches_the_table(pg_store, postg
     tracker = conversation("pg-alice")
     asyncio.run(pg_store.save(tracker))
     restored = asyncio.run(pg_store.retrieve("pg-alice"))
-    assert restored.latest_message.text.startswith("身份证[身份证号] 手机[手机号] 卡号[银行卡号] 邮箱[邮箱] 欠了43000元")
+    assert restored.latest_message.text.startswith(
+        "身份证[身份证号] 手机[手机号] 卡号[银行卡号] 邮箱[邮箱] 欠了43000元"
+    )
     assert restored.get_slot("phone") == "[手机号]"
     assert tracker.get_slot("phone") == PHONE  # live tracker intact
 
@@ -105,8 +112,13 @@ def test_delete_my_data_deletes_rows_on_postgres(pg_store, postgres_url):
     asyncio.run(pg_store.save(conversation("pg-bob")))
     asyncio.run(pg_store.save(conversation("pg-carol")))
     tracker = asyncio.run(pg_store.retrieve("pg-bob"))
-    for event in (UserUttered("删除我的数据"), ActionExecuted(DELETE_ACTION_NAME), BotUttered("已删除"), Restarted(),
-                  ActionExecuted("action_listen")):
+    for event in (
+        UserUttered("删除我的数据"),
+        ActionExecuted(DELETE_ACTION_NAME),
+        BotUttered("已删除"),
+        Restarted(),
+        ActionExecuted("action_listen"),
+    ):
         tracker.update(event)
     asyncio.run(pg_store.save(tracker))
     rows = all_event_data(postgres_url)
@@ -117,8 +129,9 @@ def test_delete_my_data_deletes_rows_on_postgres(pg_store, postgres_url):
 
 def test_retention_purge_on_postgres(pg_store):
     old = time.time() - 400 * 86400
-    tracker = DialogueStateTracker.from_events("pg-old", [ActionExecuted("action_listen", timestamp=old),
-                                                          UserUttered("很久以前", timestamp=old + 1)])
+    tracker = DialogueStateTracker.from_events(
+        "pg-old", [ActionExecuted("action_listen", timestamp=old), UserUttered("很久以前", timestamp=old + 1)]
+    )
     asyncio.run(pg_store.save(tracker))
     assert purge_older_than(pg_store, 180) >= 1
     assert asyncio.run(pg_store.retrieve("pg-old")) is None

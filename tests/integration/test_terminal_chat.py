@@ -4,6 +4,7 @@ The trained model, a real action server and a temporary SQLite tracker store.
 Flows are driven by what the bot asks (the lead may add confirmation steps), and
 assertions hold on numbers, the document title and the stored events, not wording.
 """
+
 from __future__ import annotations
 
 import json
@@ -87,8 +88,13 @@ def start_chat(folder: Path, endpoints: Path, database: str) -> Chat:
         PROMPT_TOOLKIT_NO_CPR="1",
     )
     child = pexpect.spawn(
-        sys.executable, ["-m", "addons.channels.terminal_chat", "--model", str(MODEL), "--endpoints", str(endpoints)],
-        cwd=str(ROOT), env=env, encoding="utf-8", dimensions=(50, 200), timeout=240,
+        sys.executable,
+        ["-m", "addons.channels.terminal_chat", "--model", str(MODEL), "--endpoints", str(endpoints)],
+        cwd=str(ROOT),
+        env=env,
+        encoding="utf-8",
+        dimensions=(50, 200),
+        timeout=240,
     )
     child.expect(_PROMPT)
     return Chat(child)
@@ -122,7 +128,11 @@ def question(reply: str) -> str:
 # What the planner asks, in the order checked (a confirmation may quote earlier answers).
 PLAN_ANSWERS = (
     ("信用卡，还是贷款", "信用卡"),  # before "银行": its buttons name 银行贷款
-    ("对吗", "对"), ("对不对", "对"), ("是吗", "对"), ("没错吧", "对"), ("确认", "对"),
+    ("对吗", "对"),
+    ("对不对", "对"),
+    ("是吗", "对"),
+    ("没错吧", "对"),
+    ("确认", "对"),
     ("收入", "6000"),
     ("开支", "3000"),
     ("逾期", "3个月"),
@@ -256,8 +266,15 @@ BUTTONS = [{"title": "查看法律依据", "payload": "/ask_legal_basis"}, {"tit
 @pytest.mark.parametrize(
     "typed, sent",
     [
-        ("1", "/ask_legal_basis"), (" 2 ", "/dont_know"), ("２", "/dont_know"),
-        ("3", "3"), ("0", "0"), ("38000", "38000"), ("01", "01"), ("1个月", "1个月"), ("-1", "-1"),
+        ("1", "/ask_legal_basis"),
+        (" 2 ", "/dont_know"),
+        ("２", "/dont_know"),
+        ("3", "3"),
+        ("0", "0"),
+        ("38000", "38000"),
+        ("01", "01"),
+        ("1个月", "1个月"),
+        ("-1", "-1"),
     ],
 )
 def test_only_a_number_within_the_options_picks_one(typed, sent):
@@ -274,7 +291,9 @@ def test_commands_and_messages_are_told_apart():
 def test_custom_payloads_are_not_shown():
     assert message_lines({"custom": {"kind": "plan", "amount": 43000}}, 80) == []
     assert message_lines({"text": "第一行\n第二行", "buttons": BUTTONS}, 80) == [
-        "第一行", "第二行", "  [1] 查看法律依据   [2] 不知道",
+        "第一行",
+        "第二行",
+        "  [1] 查看法律依据   [2] 不知道",
     ]
     # Options wrap at the terminal width (a Chinese character takes two columns).
     assert message_lines({"text": "问", "buttons": BUTTONS}, 20) == ["问", "  [1] 查看法律依据", "  [2] 不知道"]

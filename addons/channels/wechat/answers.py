@@ -1,4 +1,5 @@
 """A bot turn's collected messages rendered as WeChat text pieces."""
+
 from __future__ import annotations
 
 import logging

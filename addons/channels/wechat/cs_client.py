@@ -3,6 +3,7 @@
 Uses aiohttp directly (installed with Rasa) rather than wechatpy's blocking
 WeChatClient: no executor threads, and the token cache lives on the event loop.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -64,9 +65,7 @@ class CustomerServiceClient:
         if code == OUTSIDE_WINDOW_CODE:
             logger.warning("WeChat customer-service message dropped: user outside the 48 h window (45015)")
         else:
-            logger.error(
-                "WeChat customer-service message refused: errcode %s %s", code, result.get("errmsg", "")
-            )
+            logger.error("WeChat customer-service message refused: errcode %s %s", code, result.get("errmsg", ""))
         return False
 
     async def close(self) -> None:
@@ -88,9 +87,7 @@ class CustomerServiceClient:
             )
             token = data.get("access_token")
             if not token:
-                raise CustomerServiceError(
-                    f"no access token: errcode {data.get('errcode')} {data.get('errmsg', '')}"
-                )
+                raise CustomerServiceError(f"no access token: errcode {data.get('errcode')} {data.get('errmsg', '')}")
             expires_in = float(data.get("expires_in") or 7200)
             self._token = str(token)
             self._token_expires = self._clock() + max(expires_in - TOKEN_EXPIRY_MARGIN_SECONDS, 0.0)

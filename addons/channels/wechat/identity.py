@@ -1,4 +1,5 @@
 """Conversation ids for WeChat users that do not reveal the openid."""
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ starts the bot turn; retries await the same task. An answer is either given
 passively (in the HTTP reply, which may be repeated: WeChat shows one) or,
 once a request had to answer ``success`` in time, pushed exactly once later.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@
 WeChat passive replies cannot carry buttons, so ``回复 1 …`` lines stand in
 for them; the last menu shown to each sender is remembered for a while.
 """
+
 from __future__ import annotations
 
 import re

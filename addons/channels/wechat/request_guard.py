@@ -7,6 +7,7 @@ seen again with the *same* body is let through (it may be WeChat retrying the
 same push; the message de-duplication answers it without a second bot turn);
 with a different body it is refused.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Shapes bot text for WeChat: safe characters and 2048-byte pieces."""
+
 from __future__ import annotations
 
 import re
@@ -46,7 +47,7 @@ def split_utf8(text: str, limit: int = MAX_CONTENT_BYTES) -> List[str]:
         while _byte_len(line) > limit:
             head = _cut(line, limit)
             pieces.append(head)
-            line = line[len(head):]
+            line = line[len(head) :]
         current = line
     if current.strip():
         pieces.append(current.rstrip())

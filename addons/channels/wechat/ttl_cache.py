@@ -1,4 +1,5 @@
 """A small in-memory mapping whose entries expire after a fixed time."""
+
 from __future__ import annotations
 
 import time

@@ -3,6 +3,7 @@
 A picture or an unrecognised voice message has no text to read the script
 from; the channel's own reply to it follows the user's earlier texts.
 """
+
 from __future__ import annotations
 
 from addons.channels.wechat.ttl_cache import TTLCache
