@@ -209,3 +209,36 @@ def test_an_answer_fills_only_the_slot_the_form_asked(policy, form, message):
             assert requested in filled, requested
             answered.append(requested)
     assert answered or message == "a number" and form != "installment_plan_form", "nothing answered"
+
+
+def _values_set(domain: Domain, form: str, requested: str, intent: str) -> Dict[str, Any]:
+    events = [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        ActiveLoop(form),
+        SlotSet(REQUESTED_SLOT, requested),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        UserUttered("…", {"name": intent, "confidence": 1.0}, []),
+    ]
+    tracker = DialogueStateTracker.from_events("mappings", events, domain.slots)
+    extract = ActionExtractSlots(None).run(
+        CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain
+    )
+    return {event.key: event.value for event in asyncio.run(extract) if isinstance(event, SlotSet)}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_an_answer_by_intent_fills_a_list_slot_with_plain_values(policy, form):
+    """Rasa wraps a from_intent value for a list slot: `value: ["none"]` would store [["none"]],
+    which the form's validator refuses (the question was asked again after "没有")."""
+    domain = policy.domain
+    slots = {slot.name: slot for slot in domain.slots}
+    checked = 0
+    for requested in domain.required_slots_for_form(form):
+        for mapping in domain.as_dict()["slots"][requested]["mappings"]:
+            if mapping.get("type") != "from_intent" or slots[requested].type_name != "list":
+                continue
+            value = _values_set(domain, form, requested, mapping["intent"]).get(requested)
+            assert isinstance(value, list) and all(isinstance(v, str) for v in value), (requested, value)
+            checked += 1
+    if form == "incident_log_form":
+        assert checked and _values_set(domain, form, "incident_contacted", "deny")["incident_contacted"] == ["none"]

@@ -34,8 +34,9 @@ from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.utils.io import read_yaml_file
 
-from actions.advice.facts import BEHAVIORS, RELATIONS
-from tests.contract import ADVISORY_INTENTS
+from actions.advice.facts import BEHAVIORS, NUMERIC_FACTS, RELATIONS
+from actions.advice.kb import load_kb
+from tests.contract import ADVISORY_INTENTS, CONTRACT_ENTITIES
 
 ROOT = Path(__file__).resolve().parents[1]
 NLU_DIR = ROOT / "data" / "nlu"
@@ -78,33 +79,9 @@ MIN_TEST_PER_INTENT = 12
 MIN_TRADITIONAL_SHARE = 0.15
 
 # --- entities ------------------------------------------------------------------
-ENTITIES = {
-    "bank",
-    "amount",
-    "monthly_income",
-    "monthly_expense",
-    "overdue_duration",
-    "relation",
-    "behavior",
-}
-INTEGER_ENTITIES = {"amount", "monthly_income", "monthly_expense", "overdue_duration"}
-BANKS = {
-    "工商银行",
-    "农业银行",
-    "中国银行",
-    "建设银行",
-    "交通银行",
-    "招商银行",
-    "中信银行",
-    "浦发银行",
-    "民生银行",
-    "光大银行",
-    "兴业银行",
-    "平安银行",
-    "华夏银行",
-    "广发银行",
-    "邮储银行",
-}
+ENTITIES = CONTRACT_ENTITIES
+INTEGER_ENTITIES = NUMERIC_FACTS & CONTRACT_ENTITIES
+BANKS = {bank.name for bank in load_kb().banks}  # the canonical names the knowledge base knows
 # non-bank lenders keep their own name
 OTHER_LENDERS = {"花呗", "借呗", "拍拍贷", "京东白条", "微粒贷"}
 CANONICAL = {"bank": BANKS | OTHER_LENDERS, "relation": set(RELATIONS), "behavior": set(BEHAVIORS)}

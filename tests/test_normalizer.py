@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
+import yaml
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from addons.components.text_normalizer import (
+    DEFAULT_TYPOS,
     DROPPED_SYMBOLS,
     INPUT_EMPTY,
     INPUT_TRUNCATED,
@@ -16,7 +21,7 @@ from addons.components.text_normalizer import (
     ChineseTextNormalizer,
 )
 from chinese_text.lexicon_files import LexiconError
-from chinese_text.normalise import normalise
+from chinese_text.normalise import TypoTable, normalise
 from chinese_text.script import is_traditional, prefers_traditional, to_traditional
 
 
@@ -167,3 +172,35 @@ def test_editing_the_typo_table_changes_the_fingerprint(tmp_path):
     assert before == ChineseTextNormalizer.fingerprint_addon({TYPOS_PATH: str(lexicon)})
     lexicon.write_text("fixes:\n  - {typo: 崔收, fix: 催收, examples: [崔收]}\n", encoding="utf-8")
     assert ChineseTextNormalizer.fingerprint_addon({TYPOS_PATH: str(lexicon)}) != before
+
+
+def _button_payloads() -> list:
+    """Every quick-reply payload the bot can send: domain responses and the knowledge base."""
+    root = Path(__file__).resolve().parent.parent
+    found: set = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("payload"), str):
+                found.add(node["payload"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in [root / "domain.yml", *sorted((root / "actions" / "knowledge").glob("*.yml"))]:
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def test_the_bot_sends_button_payloads():
+    assert '/inform{"choice": "police"}' in _button_payloads()
+
+
+@pytest.mark.parametrize("payload", _button_payloads())
+def test_button_payloads_reach_rasa_unchanged(payload):
+    """Rasa parses "/intent{...}" itself; "police" must not become 警察 on the way."""
+    message = Message(data={TEXT: payload})
+    ChineseTextNormalizer(typos=TypoTable.from_file(DEFAULT_TYPOS)).process([message])
+    assert message.get(TEXT) == payload

@@ -17,6 +17,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -78,8 +79,12 @@ class ChineseTextNormalizer(GraphComponent):
         text: Optional[str] = message.get(TEXT)
         if not text:
             return
-        normalised, index_map = normalise(text, self._typos)
         message.set(TEXT_SCRIPT, text_script(text), add_to_output=True)
+        if text.startswith(INTENT_MESSAGE_PREFIX):
+            # A button payload (/inform{"choice": "police"}) is parsed by Rasa's RegexMessageHandler:
+            # normalising it would turn the value into Chinese ("police" -> 警察) and the form would refuse it.
+            return
+        normalised, index_map = normalise(text, self._typos)
         symbols = "".join(c for c in text if unicodedata.category(c) == "So")
         if symbols:
             message.set(DROPPED_SYMBOLS, symbols)

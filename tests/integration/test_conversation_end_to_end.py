@@ -158,3 +158,26 @@ def test_after_deletion_nothing_of_the_old_conversation_is_remembered(bot):
     assert "欢迎回来" not in back
     planner = joined(turn(bot, sender, "/start_installment_plan"))
     assert "你前面说" not in planner and DIALOGUE.questions["amount"].text in planner
+
+
+@pytest.mark.parametrize("choice", range(len(DIALOGUE.questions["collector_claims_to_be"].buttons)))
+def test_every_claim_button_of_the_collector_check_is_accepted(bot, choice):
+    """Tapping 警察 once re-asked the question: the normaliser turned the payload's "police" into 警察."""
+    sender = new_sender()
+    first = DIALOGUE.questions["collector_claims_to_be"]
+    assert first.text in joined(turn(bot, sender, "帮我判断上门的人是不是正规的"))
+    tapped = first.buttons[choice]
+    after = joined(turn(bot, sender, tapped["payload"]))
+    assert first.text not in after and DIALOGUE.explanations["collector_claims_to_be"] not in after, tapped
+
+
+@pytest.mark.parametrize("answer", ["没有", "都没有", "没有联系别人"])
+def test_nobody_contacted_is_an_answer_in_the_incident_log(bot, answer):
+    """ "没有" used to be stored as [["none"]] and refused, so the question came again."""
+    sender = new_sender()
+    for text in ("我想投诉", "他们威胁我", "昨晚十点"):
+        replies = turn(bot, sender, text)
+    assert DIALOGUE.questions["incident_contacted"].text in joined(replies)
+    after = joined(turn(bot, sender, answer))
+    assert DIALOGUE.questions["incident_contacted"].text not in after
+    assert DIALOGUE.questions["incident_evidence"].text in after
