@@ -170,19 +170,26 @@ ANSWER_MESSAGES = {
 }
 
 
-def _slots_set(domain: Domain, form: str, requested: str, intent: str, entities: List[dict]) -> set:
+def _values_set(
+    domain: Domain, form: str, requested: str, intent: str, entities: Optional[List[dict]] = None
+) -> Dict[str, Any]:
+    """The slots Rasa's slot extraction sets for this message while `form` asks `requested`."""
     events = [
         ActionExecuted(ACTION_LISTEN_NAME),
         ActiveLoop(form),
         SlotSet(REQUESTED_SLOT, requested),
         ActionExecuted(ACTION_LISTEN_NAME),
-        UserUttered("…", {"name": intent, "confidence": 1.0}, entities),
+        UserUttered("…", {"name": intent, "confidence": 1.0}, entities or []),
     ]
     tracker = DialogueStateTracker.from_events("mappings", events, domain.slots)
     extract = ActionExtractSlots(None).run(
         CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain
     )
-    return {event.key for event in asyncio.run(extract) if isinstance(event, SlotSet)}
+    return {event.key: event.value for event in asyncio.run(extract) if isinstance(event, SlotSet)}
+
+
+def _slots_set(domain: Domain, form: str, requested: str, intent: str, entities: List[dict]) -> set:
+    return set(_values_set(domain, form, requested, intent, entities))
 
 
 def _maps(domain: Domain, slot: str, intent: str, entities: List[dict], conditioned: bool) -> bool:
@@ -209,21 +216,6 @@ def test_an_answer_fills_only_the_slot_the_form_asked(policy, form, message):
             assert requested in filled, requested
             answered.append(requested)
     assert answered or message == "a number" and form != "installment_plan_form", "nothing answered"
-
-
-def _values_set(domain: Domain, form: str, requested: str, intent: str) -> Dict[str, Any]:
-    events = [
-        ActionExecuted(ACTION_LISTEN_NAME),
-        ActiveLoop(form),
-        SlotSet(REQUESTED_SLOT, requested),
-        ActionExecuted(ACTION_LISTEN_NAME),
-        UserUttered("…", {"name": intent, "confidence": 1.0}, []),
-    ]
-    tracker = DialogueStateTracker.from_events("mappings", events, domain.slots)
-    extract = ActionExtractSlots(None).run(
-        CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain
-    )
-    return {event.key: event.value for event in asyncio.run(extract) if isinstance(event, SlotSet)}
 
 
 @pytest.mark.parametrize("form", FORMS)
